@@ -1,0 +1,43 @@
+# rightturn — two commands on a fresh machine: `make demo` and `make test`.
+# Both create .venv and install the project with its dependencies on first use.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+DEMO_DB ?= sqlite:///demo.db
+
+.PHONY: demo test lint format bench clean help
+
+help:
+	@echo "make demo   build a realistic demo org, import it, show what is there"
+	@echo "make test   run everything CI runs (lint + tests on SQLite and PostgreSQL)"
+	@echo "make bench  print speed and memory figures (simulate 1,000 reps, ...)"
+	@echo "make lint   ruff check and format check"
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "rightturn needs Python 3.11 or newer; set PYTHON=python3.11")'
+	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/rightturn demo --db $(DEMO_DB) --fresh --keep demo-org
+
+test: $(STAMP) lint
+	$(BIN)/python -m pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check rightturn tests benchmarks
+	$(BIN)/ruff format --check rightturn tests benchmarks
+
+format: $(STAMP)
+	$(BIN)/ruff format rightturn tests benchmarks
+	$(BIN)/ruff check --fix rightturn tests benchmarks
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/run.py
+
+clean:
+	rm -rf $(VENV) demo.db demo.db-wal demo.db-shm demo-org artifacts .pytest_cache .ruff_cache

@@ -1,0 +1,356 @@
+"""The ``rightturn`` command line. Each command parses its flags, calls one domain function, and
+renders the result; errors are translated to a message and an exit code in one place
+(:func:`_errors`)."""
+
+from __future__ import annotations
+
+import functools
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+from rich.table import Table
+
+from rightturn import __version__
+from rightturn.config import load_settings
+from rightturn.crm.imports import ImportReport, import_crm, import_maven
+from rightturn.crm.quarantine import list_quarantine
+from rightturn.crm.store import Store, redact
+from rightturn.crm.summary import OrgSummary, org_summary
+from rightturn.errors import RightturnError
+
+app = typer.Typer(
+    name="rightturn",
+    help="Sales management in the system: capture, associate, inspect, measure, forecast.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+import_app = typer.Typer(help="Import CRM data (upserts by id: re-running changes nothing).")
+app.add_typer(import_app, name="import")
+
+console = Console()
+err = Console(stderr=True)
+
+DbOption = Annotated[
+    str | None,
+    typer.Option(
+        "--db",
+        help="Database URL. Default: $RIGHTTURN_DB, else sqlite:///rightturn.db.",
+        show_default=False,
+    ),
+]
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _errors(func: F) -> F:
+    """Turn rightturn's errors into a one-line message and exit code 2, never a traceback."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except RightturnError as exc:
+            err.print(f"[bold red]error:[/] {exc}", highlight=False)
+            raise typer.Exit(2) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _version(value: bool) -> None:
+    if value:
+        console.print(f"rightturn {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")
+    ] = False,
+) -> None:
+    """rightturn: sales management in the system."""
+
+
+def _open(db: str | None) -> Store:
+    return Store.open(load_settings(db).db_url)
+
+
+# --- database -----------------------------------------------------------------------------
+
+
+@app.command()
+@_errors
+def init(db: DbOption = None) -> None:
+    """Create the database, or upgrade it to this version's schema."""
+    url = load_settings(db).db_url
+    store = Store(url)
+    done = store.upgrade()
+    if done.before is None:
+        console.print(f"Created database {redact(url)} (schema {done.after}).")
+    elif done.changed:
+        console.print(f"Upgraded {redact(url)} from schema {done.before} to {done.after}.")
+    else:
+        console.print(f"{redact(url)} is up to date (schema {done.after}).")
+
+
+@app.command()
+@_errors
+def summary(db: DbOption = None) -> None:
+    """Show what the database holds: people, accounts, open pipeline by stage, win rate."""
+    store = _open(db)
+    _render_summary(org_summary(store), redact(store.url))
+
+
+@app.command()
+@_errors
+def quarantine(
+    db: DbOption = None,
+    kind: Annotated[str | None, typer.Option(help="Only this kind, e.g. crm_row.")] = None,
+    limit: Annotated[int, typer.Option(help="Show at most this many.")] = 50,
+) -> None:
+    """List the input rightturn could not use, with where it came from and why."""
+    items, total = list_quarantine(_open(db), kind=kind, limit=limit)
+    if not total:
+        console.print("Nothing is quarantined.")
+        return
+    table = Table(title=f"Quarantine ({total:,} items)")
+    for column in ("kind", "source", "position", "reason"):
+        table.add_column(column, overflow="fold")
+    for item in items:
+        table.add_row(item.kind, item.source, item.position, item.reason)
+    console.print(table)
+    if total > len(items):
+        console.print(f"… and {total - len(items):,} more (--limit to see them).")
+
+
+# --- imports ------------------------------------------------------------------------------
+
+
+@import_app.command("crm")
+@_errors
+def import_crm_command(
+    folder: Annotated[Path, typer.Argument(help="Folder with reps.csv, accounts.csv, ...")],
+    db: DbOption = None,
+) -> None:
+    """Import CRM data in the canonical CSV layout (see README)."""
+    settings = load_settings(db)
+    store = Store.open(settings.db_url)
+    with _steps("Importing") as step:
+        report = import_crm(store, folder, phone_region=settings.phone_region, progress=step)
+    _render_report(report)
+
+
+@import_app.command("maven")
+@_errors
+def import_maven_command(
+    folder: Annotated[Path, typer.Argument(help="Folder with sales_pipeline.csv and friends.")],
+    db: DbOption = None,
+) -> None:
+    """Import the Maven Analytics "CRM + Sales + Opportunities" sample data set."""
+    store = _open(db)
+    with _steps("Importing") as step:
+        report = import_maven(store, folder, progress=step)
+    _render_report(report)
+
+
+# --- the demo organisation ----------------------------------------------------------------
+
+
+@app.command()
+@_errors
+def simulate(
+    out: Annotated[Path, typer.Option(help="Folder to write the organisation's raw sources to.")],
+    seed: Annotated[int, typer.Option(help="Random seed; the same seed gives the same org.")] = 7,
+    reps: Annotated[int, typer.Option(help="Number of sales reps.", min=1)] = 20,
+    months: Annotated[int, typer.Option(help="Months of history.", min=1)] = 12,
+    end: Annotated[
+        str | None, typer.Option(help="Last simulated day (YYYY-MM-DD). Default: today.")
+    ] = None,
+) -> None:
+    """Write a realistic sales org as raw sources: CRM CSVs, mailboxes, calls, calendars."""
+    summary = _simulate(out, seed=seed, reps=reps, months=months, end=_date(end, "--end"))
+    console.print(
+        f"Wrote {summary.reps:,} reps, {summary.accounts:,} accounts, "
+        f"{summary.opportunities:,} opportunities, {summary.emails:,} emails, "
+        f"{summary.calls:,} calls and {summary.meetings:,} meetings "
+        f"({summary.start} to {summary.end}) to {summary.out_dir}."
+    )
+
+
+@app.command()
+@_errors
+def demo(
+    db: DbOption = None,
+    seed: Annotated[int, typer.Option(help="Random seed of the simulated org.")] = 7,
+    reps: Annotated[int, typer.Option(help="Number of sales reps.", min=1)] = 20,
+    months: Annotated[int, typer.Option(help="Months of history.", min=1)] = 12,
+    keep: Annotated[
+        Path | None, typer.Option(help="Keep the raw sources in this folder (default: a temp one).")
+    ] = None,
+    fresh: Annotated[
+        bool, typer.Option("--fresh", help="Empty the database first (for a demo database).")
+    ] = False,
+) -> None:
+    """Simulate a demo sales org, import it, and show what is there."""
+    settings = load_settings(db)
+    store = Store(settings.db_url)
+    if fresh:
+        store.reset()
+    store = Store.open(settings.db_url)
+    existing = org_summary(store)
+    if existing.opportunities:
+        raise RightturnError(
+            f"database {redact(store.url)} already holds {existing.opportunities:,} "
+            "opportunities; pass --fresh to replace a demo database, or --db to use another"
+        )
+    with _workdir(keep) as folder:
+        summary = _simulate(folder, seed=seed, reps=reps, months=months, end=None)
+        with _steps("Importing the CRM") as step:
+            report = import_crm(
+                store, folder / "crm", phone_region=settings.phone_region, progress=step
+            )
+        _render_report(report, brief=True)
+        console.print(
+            f"Raw sources: {summary.emails:,} emails, {summary.calls:,} calls, "
+            f"{summary.meetings:,} meetings in {folder}"
+            + ("" if keep else " (a temporary folder, removed now; --keep DIR keeps them)")
+        )
+    _render_summary(org_summary(store), redact(store.url))
+
+
+# --- helpers ------------------------------------------------------------------------------
+
+
+def _simulate(out: Path, *, seed: int, reps: int, months: int, end: date | None) -> Any:
+    from rightturn.simulate import simulate_org
+
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("Simulating the org"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("reps"),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        console=err,
+        transient=True,
+    ) as bar:
+        task = bar.add_task("simulate", total=reps)
+
+        def tick(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        try:
+            return simulate_org(out, seed=seed, reps=reps, months=months, end=end, progress=tick)
+        except ValueError as exc:
+            raise RightturnError(str(exc)) from exc
+
+
+@contextmanager
+def _steps(label: str) -> Iterator[Callable[[str], None]]:
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+    ) as bar:
+        task = bar.add_task(label, total=None)
+        yield lambda step: bar.update(task, description=f"{label}: {step}")
+
+
+@contextmanager
+def _workdir(keep: Path | None) -> Iterator[Path]:
+    if keep is not None:
+        keep.mkdir(parents=True, exist_ok=True)
+        yield keep
+        return
+    with tempfile.TemporaryDirectory(prefix="rightturn-demo-") as tmp:
+        yield Path(tmp)
+
+
+def _date(value: str | None, flag: str) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise RightturnError(f"{flag} {value!r} is not a date; write it as YYYY-MM-DD") from None
+
+
+def _money(value: Any) -> str:
+    return f"${value:,.0f}"
+
+
+def _render_report(report: ImportReport, *, brief: bool = False) -> None:
+    table = Table(title=f"Import of {report.source}", title_justify="left")
+    table.add_column("file")
+    for column in ("read", "created", "updated", "unchanged", "rejected"):
+        table.add_column(column, justify="right")
+    for name, c in report.files.items():
+        style = "red" if c.rejected else None
+        table.add_row(
+            name,
+            f"{c.read:,}",
+            f"{c.created:,}",
+            f"{c.updated:,}",
+            f"{c.unchanged:,}",
+            f"{c.rejected:,}",
+            style=style,
+        )
+    console.print(table)
+    if not brief:
+        for note in report.notes:
+            console.print(f"[dim]note:[/] {note}", highlight=False)
+    for label, problems in (("rejected", report.rejected), ("warning", report.warnings)):
+        for problem in problems[:20]:
+            colour = "red" if label == "rejected" else "yellow"
+            console.print(f"[{colour}]{label}:[/] {problem}", highlight=False)
+        if len(problems) > 20:
+            console.print(f"… and {len(problems) - 20:,} more {label} rows.")
+    if report.rejected:
+        console.print("Rejected rows are kept in the quarantine: `rightturn quarantine`.")
+    if not report.changed and not report.rejected:
+        console.print("Nothing changed: the database already held all of this.")
+
+
+def _render_summary(s: OrgSummary, where: str) -> None:
+    console.print(f"\n[bold]{where}[/]")
+    console.print(
+        f"{s.reps:,} reps and {s.managers:,} managers in {s.teams:,} teams · "
+        f"{s.accounts:,} accounts · {s.contacts:,} contacts · {s.opportunities:,} opportunities"
+        + (f" · {s.activities:,} activities" if s.activities else ""),
+        highlight=False,
+    )
+    win = f"{s.win_rate:.1%}" if s.win_rate is not None else "n/a (nothing closed yet)"
+    console.print(
+        f"Won {s.won:,} ({_money(s.won_value)}) · lost {s.lost:,} · "
+        f"[bold]win rate {win}[/] (won / (won + lost), by count)",
+        highlight=False,
+    )
+    if s.open_by_stage:
+        table = Table(title="Open pipeline by stage", title_justify="left")
+        table.add_column("stage")
+        table.add_column("deals", justify="right")
+        table.add_column("amount", justify="right")
+        for line in s.open_by_stage:
+            table.add_row(line.stage, f"{line.count:,}", _money(line.amount))
+        table.add_row("[bold]total[/]", f"[bold]{s.open:,}[/]", f"[bold]{_money(s.open_value)}[/]")
+        console.print(table)
+    if s.quarantined:
+        console.print(f"{s.quarantined:,} input items are quarantined: `rightturn quarantine`.")

@@ -1,0 +1,50 @@
+"""Settings, resolved once: defaults < environment < command-line flags.
+
+This module is the only reader of ``os.environ`` in the package, so every setting is documented
+here and nowhere else.
+
+| setting | environment      | default                   |
+|---------|------------------|---------------------------|
+| db_url  | ``RIGHTTURN_DB`` | ``sqlite:///rightturn.db`` |
+| phone_region | ``RIGHTTURN_PHONE_REGION`` | ``US`` (how national phone numbers are read) |
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+from rightturn.errors import ConfigError
+
+DEFAULT_DB_URL = "sqlite:///rightturn.db"
+DB_ENV = "RIGHTTURN_DB"
+PHONE_REGION_ENV = "RIGHTTURN_PHONE_REGION"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Resolved settings for one command or app instance."""
+
+    db_url: str = DEFAULT_DB_URL
+    phone_region: str = "US"
+
+
+def resolve_db_url(flag: str | None = None) -> str:
+    """The database URL: the ``--db`` flag, else ``RIGHTTURN_DB``, else the SQLite default."""
+    url = flag or os.environ.get(DB_ENV) or DEFAULT_DB_URL
+    if "://" not in url:
+        raise ConfigError(
+            f"database URL {url!r} is not a URL: use e.g. sqlite:///rightturn.db or "
+            "postgresql://user@host:5432/dbname (set it with --db or RIGHTTURN_DB)"
+        )
+    return url
+
+
+def load_settings(db: str | None = None) -> Settings:
+    """Build the settings for one command from its flags and the environment."""
+    region = (os.environ.get(PHONE_REGION_ENV) or "US").strip().upper()
+    if len(region) != 2 or not region.isalpha():
+        raise ConfigError(
+            f"{PHONE_REGION_ENV}={region!r} is not a two-letter country code such as US, GB or DE"
+        )
+    return Settings(db_url=resolve_db_url(db), phone_region=region)

@@ -1,0 +1,138 @@
+"""Reading the values of CSV cells: lists, dates, money, ids, emails, domains, slugs.
+
+Each function raises ``ValueError`` with a message fit to show the user next to the file and line.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import UTC, date, datetime
+from decimal import Decimal, InvalidOperation
+
+import phonenumbers
+
+_DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def text(value: str | None) -> str | None:
+    """The stripped cell, or None when it is blank."""
+    if value is None:
+        return None
+    value = value.strip()
+    return value or None
+
+
+def split_list(value: str | None) -> list[str]:
+    """A ``;``-separated list cell, blanks and repeats dropped, order kept."""
+    seen: dict[str, None] = {}
+    for item in (value or "").split(";"):
+        item = item.strip()
+        if item:
+            seen.setdefault(item, None)
+    return list(seen)
+
+
+def parse_datetime(value: str | None, column: str) -> datetime | None:
+    """An ISO 8601 date or timestamp; a bare date is midnight UTC, a naive time is UTC."""
+    value = text(value)
+    if value is None:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise ValueError(
+            f"{column} {value!r} is not an ISO 8601 date or time (e.g. 2024-03-31 or "
+            "2024-03-31T14:05:00+00:00)"
+        ) from None
+    if parsed.tzinfo is None:
+        return parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC)
+
+
+def parse_date(value: str | None, column: str) -> date | None:
+    """An ISO 8601 date (a timestamp is cut to its UTC date)."""
+    value = text(value)
+    if value is None:
+        return None
+    if len(value) == 10:
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            raise ValueError(
+                f"{column} {value!r} is not an ISO 8601 date (e.g. 2024-03-31)"
+            ) from None
+    parsed = parse_datetime(value, column)
+    return parsed.date() if parsed else None
+
+
+def parse_money(value: str | None, column: str) -> Decimal | None:
+    """A non-negative amount; thousands separators and a leading currency sign are tolerated."""
+    value = text(value)
+    if value is None:
+        return None
+    cleaned = value.replace(",", "").replace("_", "").lstrip("$€£ ")
+    try:
+        amount = Decimal(cleaned)
+    except InvalidOperation:
+        raise ValueError(f"{column} {value!r} is not a number") from None
+    if not amount.is_finite() or amount < 0:
+        raise ValueError(f"{column} {value!r} must be a number of zero or more")
+    return amount.quantize(Decimal("0.01"))
+
+
+def parse_int(value: str | None, column: str) -> int | None:
+    value = text(value)
+    if value is None:
+        return None
+    try:
+        return int(float(value))
+    except ValueError:
+        raise ValueError(f"{column} {value!r} is not a whole number") from None
+
+
+def email_address(value: str, column: str) -> str:
+    """An email address, lower-cased (addresses are matched case-insensitively)."""
+    address = value.strip().lower()
+    if not _EMAIL.match(address):
+        raise ValueError(f"{column} has {value!r}, which is not an email address")
+    return address
+
+
+def domain_name(value: str, column: str) -> str:
+    """A web or email domain as stored: lower-case, no scheme, path, port or ``www.``."""
+    domain = value.strip().lower()
+    domain = re.sub(r"^[a-z][a-z0-9+.-]*://", "", domain)
+    domain = domain.split("/")[0].split(":")[0].lstrip("@").rstrip(".")
+    if domain.startswith("www."):
+        domain = domain[4:]
+    domain = domain.encode("idna").decode("ascii") if not domain.isascii() else domain
+    if not _DOMAIN.match(domain):
+        raise ValueError(f"{column} has {value!r}, which is not a domain name (e.g. acme.com)")
+    return domain
+
+
+def slug(value: str) -> str:
+    """A stable id from a name: ``"Moses Frase"`` -> ``"moses-frase"``."""
+    ascii_ = unicodedata.normalize("NFKD", value).encode("ascii", "ignore").decode("ascii")
+    return re.sub(r"[^a-z0-9]+", "-", ascii_.lower()).strip("-")
+
+
+def match_key(value: str) -> str:
+    """A spelling-insensitive key: ``"GTXPro"`` and ``"GTX Pro"`` both give ``"gtxpro"``."""
+    return re.sub(r"[^a-z0-9]", "", value.lower())
+
+
+def phone_number(value: str, column: str, region: str) -> str:
+    """A phone number in E.164 (``+14155550134``); national numbers are read in ``region``."""
+    try:
+        number = phonenumbers.parse(value, region)
+    except phonenumbers.NumberParseException:
+        raise ValueError(f"{column} has {value!r}, which is not a phone number") from None
+    if not phonenumbers.is_possible_number(number):
+        raise ValueError(
+            f"{column} has {value!r}, which is not a possible phone number in {region} "
+            "(write it with its country code, e.g. +44 20 7946 0958)"
+        )
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)

@@ -1,0 +1,353 @@
+"""The data model: the tables every rightturn capability reads and writes.
+
+People and organisations (teams, reps, accounts, contacts) carry their identities (email
+addresses, phone numbers, web/email domains) in child tables, because association matches on them
+and one person may have several. Opportunities keep their full stage history and the history of
+the fields that move (close date, amount), so every metric can be computed as of a past date.
+Activities are what capture produces; buyer actions are the responses later issues tie to the
+practices that caused them.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Date,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from rightturn.crm.types import UTCDateTime, utcnow
+
+# Named constraints make Alembic migrations portable (SQLite batch mode needs names to alter them).
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+ID = String(64)
+MONEY = Numeric(16, 2)
+
+OPPORTUNITY_STATUSES = ("open", "won", "lost")
+ACTIVITY_KINDS = ("email", "call", "meeting")
+DIRECTIONS = ("inbound", "outbound", "internal")
+ASSOCIATION_STATUSES = ("associated", "needs_review", "unassociated")
+BUYER_ACTION_KINDS = ("reply", "call_back", "meeting_accepted", "stage_advance")
+
+
+def _in(column: str, values: tuple[str, ...]) -> str:
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+# --- the selling organisation -------------------------------------------------------------
+
+
+class Team(Base):
+    __tablename__ = "teams"
+
+    team_id: Mapped[str] = mapped_column(ID, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    region: Mapped[str | None] = mapped_column(String(100))
+    # A team's manager may be a rep row (canonical imports) or only a name (Maven data).
+    manager_rep_id: Mapped[str | None] = mapped_column(ID)
+    manager_name: Mapped[str | None] = mapped_column(String(200))
+
+
+class Rep(Base):
+    __tablename__ = "reps"
+
+    rep_id: Mapped[str] = mapped_column(ID, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    team_id: Mapped[str | None] = mapped_column(ForeignKey("teams.team_id"), index=True)
+    # Not a foreign key: a manager may be named before (or without) their own rep row.
+    manager_id: Mapped[str | None] = mapped_column(ID, index=True)
+    quota: Mapped[Decimal | None] = mapped_column(MONEY)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class RepEmail(Base):
+    __tablename__ = "rep_emails"
+
+    email: Mapped[str] = mapped_column(String(320), primary_key=True)
+    rep_id: Mapped[str] = mapped_column(ForeignKey("reps.rep_id", ondelete="CASCADE"), index=True)
+
+
+class RepPhone(Base):
+    __tablename__ = "rep_phones"
+
+    rep_id: Mapped[str] = mapped_column(
+        ForeignKey("reps.rep_id", ondelete="CASCADE"), primary_key=True
+    )
+    phone: Mapped[str] = mapped_column(String(64), primary_key=True, index=True)
+
+
+# --- the buying organisations -------------------------------------------------------------
+
+
+class Account(Base):
+    __tablename__ = "accounts"
+
+    account_id: Mapped[str] = mapped_column(ID, primary_key=True)
+    name: Mapped[str] = mapped_column(String(300), index=True)
+    industry: Mapped[str | None] = mapped_column(String(100))
+    segment: Mapped[str | None] = mapped_column(String(100))
+    parent_account_id: Mapped[str | None] = mapped_column(
+        ForeignKey("accounts.account_id"), index=True
+    )
+    country: Mapped[str | None] = mapped_column(String(100))
+    employees: Mapped[int | None] = mapped_column(Integer)
+    annual_revenue: Mapped[Decimal | None] = mapped_column(MONEY)
+    year_established: Mapped[int | None] = mapped_column(Integer)
+
+
+class AccountDomain(Base):
+    """A registrable web/email domain owned by exactly one account."""
+
+    __tablename__ = "account_domains"
+
+    domain: Mapped[str] = mapped_column(String(253), primary_key=True)
+    account_id: Mapped[str] = mapped_column(
+        ForeignKey("accounts.account_id", ondelete="CASCADE"), index=True
+    )
+
+
+class Contact(Base):
+    __tablename__ = "contacts"
+
+    contact_id: Mapped[str] = mapped_column(ID, primary_key=True)
+    account_id: Mapped[str | None] = mapped_column(ForeignKey("accounts.account_id"), index=True)
+    name: Mapped[str | None] = mapped_column(String(300))
+    title: Mapped[str | None] = mapped_column(String(300))
+    # Created by association from a new address at a known account's domain, not by an import.
+    auto_created: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ContactEmail(Base):
+    __tablename__ = "contact_emails"
+
+    contact_id: Mapped[str] = mapped_column(
+        ForeignKey("contacts.contact_id", ondelete="CASCADE"), primary_key=True
+    )
+    # Not unique across contacts: dirty CRMs share addresses, and association must see that.
+    email: Mapped[str] = mapped_column(String(320), primary_key=True, index=True)
+
+
+class ContactPhone(Base):
+    __tablename__ = "contact_phones"
+
+    contact_id: Mapped[str] = mapped_column(
+        ForeignKey("contacts.contact_id", ondelete="CASCADE"), primary_key=True
+    )
+    # Switchboards are shared by many contacts; association must not pick one at random.
+    phone: Mapped[str] = mapped_column(String(64), primary_key=True, index=True)
+
+
+class Product(Base):
+    __tablename__ = "products"
+
+    name: Mapped[str] = mapped_column(String(200), primary_key=True)
+    series: Mapped[str | None] = mapped_column(String(100))
+    list_price: Mapped[Decimal | None] = mapped_column(MONEY)
+
+
+# --- opportunities and their history ------------------------------------------------------
+
+
+class Opportunity(Base):
+    __tablename__ = "opportunities"
+    __table_args__ = (
+        CheckConstraint(_in("status", OPPORTUNITY_STATUSES), name="status"),
+        Index("ix_opportunities_status_close_date", "status", "close_date"),
+    )
+
+    opportunity_id: Mapped[str] = mapped_column(ID, primary_key=True)
+    account_id: Mapped[str | None] = mapped_column(ForeignKey("accounts.account_id"), index=True)
+    owner_rep_id: Mapped[str | None] = mapped_column(ForeignKey("reps.rep_id"), index=True)
+    name: Mapped[str | None] = mapped_column(String(300))
+    product: Mapped[str | None] = mapped_column(String(200))
+    amount: Mapped[Decimal | None] = mapped_column(MONEY)
+    stage: Mapped[str] = mapped_column(String(100))
+    status: Mapped[str] = mapped_column(String(10))
+    created_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    close_date: Mapped[date | None] = mapped_column(Date)  # expected while open, actual once closed
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    forecast_category: Mapped[str | None] = mapped_column(String(50))
+
+
+class OpportunityContact(Base):
+    """A contact's role on an opportunity (the buying group)."""
+
+    __tablename__ = "opportunity_contacts"
+
+    opportunity_id: Mapped[str] = mapped_column(
+        ForeignKey("opportunities.opportunity_id", ondelete="CASCADE"), primary_key=True
+    )
+    contact_id: Mapped[str] = mapped_column(
+        ForeignKey("contacts.contact_id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    role: Mapped[str | None] = mapped_column(String(100))
+
+
+class StageChange(Base):
+    """An opportunity entering a stage. The full sequence replays the pipeline as of any date."""
+
+    __tablename__ = "stage_history"
+    __table_args__ = (
+        UniqueConstraint("opportunity_id", "stage", "entered_at"),
+        Index("ix_stage_history_opportunity_entered", "opportunity_id", "entered_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    opportunity_id: Mapped[str] = mapped_column(
+        ForeignKey("opportunities.opportunity_id", ondelete="CASCADE")
+    )
+    stage: Mapped[str] = mapped_column(String(100))
+    entered_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    # True when no source gave the timestamp: an import saw the stage change and recorded it then.
+    inferred: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class OpportunityChange(Base):
+    """A change of a tracked opportunity field (close_date, amount, owner, forecast category)."""
+
+    __tablename__ = "opportunity_history"
+    __table_args__ = (
+        UniqueConstraint("opportunity_id", "field", "changed_at", "new_value"),
+        Index("ix_opportunity_history_opportunity_changed", "opportunity_id", "changed_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    opportunity_id: Mapped[str] = mapped_column(
+        ForeignKey("opportunities.opportunity_id", ondelete="CASCADE")
+    )
+    field: Mapped[str] = mapped_column(String(50))
+    old_value: Mapped[str | None] = mapped_column(String(100))
+    new_value: Mapped[str | None] = mapped_column(String(100))
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+# --- captured activity --------------------------------------------------------------------
+
+
+class Activity(Base):
+    """One email, call or meeting, captured once however many sources saw it."""
+
+    __tablename__ = "activities"
+    __table_args__ = (
+        CheckConstraint(_in("kind", ACTIVITY_KINDS), name="kind"),
+        CheckConstraint(_in("direction", DIRECTIONS), name="direction"),
+        CheckConstraint(_in("status", ASSOCIATION_STATUSES), name="status"),
+        # The dedupe key: a Message-ID, a call id or an event UID names one activity.
+        UniqueConstraint("kind", "source_id"),
+        Index("ix_activities_rep_occurred", "rep_id", "occurred_at"),
+        Index("ix_activities_opportunity_occurred", "opportunity_id", "occurred_at"),
+        Index("ix_activities_account_occurred", "account_id", "occurred_at"),
+    )
+
+    activity_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(10))
+    direction: Mapped[str] = mapped_column(String(10))
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    rep_id: Mapped[str | None] = mapped_column(ForeignKey("reps.rep_id"))
+    subject: Mapped[str | None] = mapped_column(String(1000))
+    body_excerpt: Mapped[str | None] = mapped_column(Text)
+    duration_s: Mapped[int | None] = mapped_column(Integer)
+    outcome: Mapped[str | None] = mapped_column(String(50))
+    thread_id: Mapped[str | None] = mapped_column(String(1000), index=True)
+    source: Mapped[str] = mapped_column(String(50))
+    source_id: Mapped[str] = mapped_column(String(1000))
+    # Sender, date, normalized subject and body hash: finds copies whose Message-ID was rewritten.
+    fingerprint: Mapped[str | None] = mapped_column(String(64), index=True)
+    contact_id: Mapped[str | None] = mapped_column(ForeignKey("contacts.contact_id"), index=True)
+    account_id: Mapped[str | None] = mapped_column(ForeignKey("accounts.account_id"))
+    opportunity_id: Mapped[str | None] = mapped_column(ForeignKey("opportunities.opportunity_id"))
+    status: Mapped[str] = mapped_column(String(20), default="unassociated")
+    confidence: Mapped[float | None] = mapped_column(Float)
+    reason: Mapped[str | None] = mapped_column(Text)
+    # A person chose this association; automatic runs never overwrite it.
+    manual: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class ActivityParticipant(Base):
+    __tablename__ = "activity_participants"
+    __table_args__ = (UniqueConstraint("activity_id", "role", "address"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    activity_id: Mapped[int] = mapped_column(
+        ForeignKey("activities.activity_id", ondelete="CASCADE"), index=True
+    )
+    role: Mapped[str] = mapped_column(String(20))  # from, to, cc, organizer, attendee, caller...
+    address: Mapped[str] = mapped_column(String(320), index=True)  # email or E.164 phone
+    name: Mapped[str | None] = mapped_column(String(300))
+    rep_id: Mapped[str | None] = mapped_column(ForeignKey("reps.rep_id"))
+    contact_id: Mapped[str | None] = mapped_column(ForeignKey("contacts.contact_id"))
+    response: Mapped[str | None] = mapped_column(String(20))  # meetings: accepted, declined...
+
+
+class BuyerAction(Base):
+    """A buyer's response — the effect that Return-on-Effort ties back to a rep's practice."""
+
+    __tablename__ = "buyer_actions"
+    __table_args__ = (
+        CheckConstraint(_in("kind", BUYER_ACTION_KINDS), name="kind"),
+        UniqueConstraint("kind", "activity_id"),
+        UniqueConstraint("kind", "stage_change_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    rep_id: Mapped[str | None] = mapped_column(ForeignKey("reps.rep_id"), index=True)
+    contact_id: Mapped[str | None] = mapped_column(ForeignKey("contacts.contact_id"))
+    account_id: Mapped[str | None] = mapped_column(ForeignKey("accounts.account_id"))
+    opportunity_id: Mapped[str | None] = mapped_column(
+        ForeignKey("opportunities.opportunity_id", ondelete="CASCADE"), index=True
+    )
+    # The buyer's own activity (their reply, their call, their acceptance), when there is one.
+    activity_id: Mapped[int | None] = mapped_column(
+        ForeignKey("activities.activity_id", ondelete="CASCADE")
+    )
+    # The rep's activity this responds to: the practice that earned the response.
+    responds_to_activity_id: Mapped[int | None] = mapped_column(
+        ForeignKey("activities.activity_id", ondelete="SET NULL"), index=True
+    )
+    stage_change_id: Mapped[int | None] = mapped_column(
+        ForeignKey("stage_history.id", ondelete="CASCADE")
+    )
+
+
+class QuarantineItem(Base):
+    """Input that could not be used, kept with where it came from and why."""
+
+    __tablename__ = "quarantine"
+    __table_args__ = (UniqueConstraint("kind", "source", "position"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(30))  # crm_row, email, call, meeting
+    source: Mapped[str] = mapped_column(String(1000))  # file path, mailbox, endpoint
+    position: Mapped[str] = mapped_column(String(200))  # line, byte offset, UID
+    reason: Mapped[str] = mapped_column(Text)
+    excerpt: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

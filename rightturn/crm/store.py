@@ -1,0 +1,204 @@
+"""The store: one object through which all database access goes.
+
+SQLite (the embedded default) and PostgreSQL (production) are both first-class. Differences
+between them live here and nowhere else: connection pragmas, URL drivers, and how the schema is
+created and upgraded (Alembic migrations, numbered, in ``migrations/versions``).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+from rightturn.errors import SchemaOutOfDate, StoreError
+
+log = logging.getLogger(__name__)
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def normalize_url(url: str) -> str:
+    """Map the common spellings of a PostgreSQL URL onto the psycopg 3 driver we ship."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def redact(url: str) -> str:
+    """The URL with any password hidden, for messages and logs."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return url
+
+
+def _alembic_config() -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    return cfg
+
+
+def head_revision() -> str:
+    """The newest schema revision this version of rightturn knows."""
+    head = ScriptDirectory.from_config(_alembic_config()).get_current_head()
+    assert head is not None, "the migrations folder has no revisions"
+    return head
+
+
+@dataclass(frozen=True)
+class Upgrade:
+    """What ``Store.upgrade`` did: the revision before (None for a new database) and after."""
+
+    before: str | None
+    after: str
+
+    @property
+    def changed(self) -> bool:
+        return self.before != self.after
+
+
+class Store:
+    """A rightturn database.
+
+    Open it with :meth:`open` (checks the schema) rather than the constructor. Use
+    :meth:`session` for a unit of work: it commits on success and rolls back on error.
+    """
+
+    def __init__(self, url: str, **engine_args: Any) -> None:
+        self.url = normalize_url(url)
+        try:
+            parsed = make_url(self.url)
+        except ArgumentError as exc:
+            raise StoreError(
+                f"cannot read database URL {url!r}: {exc}. Use e.g. sqlite:///rightturn.db or "
+                "postgresql://user@host:5432/dbname"
+            ) from exc
+        self.dialect = parsed.get_backend_name()
+        if self.dialect == "sqlite" and parsed.database not in (None, "", ":memory:"):
+            folder = Path(parsed.database).expanduser().parent
+            if not folder.exists():
+                raise StoreError(
+                    f"folder {folder} for database {redact(url)} does not exist: create it first"
+                )
+        try:
+            self.engine: Engine = create_engine(self.url, **engine_args)
+        except Exception as exc:  # a missing driver, a bad option in the URL
+            raise StoreError(f"cannot use database {redact(url)}: {exc}") from exc
+        if self.dialect == "sqlite":
+            event.listen(self.engine, "connect", _sqlite_pragmas)
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    # --- opening and schema ---------------------------------------------------------------
+
+    @classmethod
+    def open(cls, url: str, *, create: bool = True) -> Store:
+        """Open the database at ``url``, ready to use.
+
+        A new, empty database gets the current schema when ``create`` is true. A database at an
+        older schema is not touched: :class:`SchemaOutOfDate` says to run ``rightturn init``,
+        because upgrading a production database is a step its owner should take knowingly.
+        """
+        store = cls(url)
+        current = store.revision()
+        head = head_revision()
+        if current == head:
+            return store
+        if current is None and not store._has_tables():
+            if not create:
+                raise StoreError(
+                    f"database {redact(url)} is empty: run `rightturn init --db {redact(url)}`"
+                )
+            store.upgrade()
+            return store
+        if current is None:
+            raise StoreError(
+                f"database {redact(url)} has tables but no rightturn schema version: it is not a "
+                "rightturn database. Point --db (or RIGHTTURN_DB) at another database"
+            )
+        if not ScriptDirectory.from_config(_alembic_config()).get_revision(current):
+            raise StoreError(
+                f"database {redact(url)} is at schema revision {current}, newer than this "
+                f"rightturn knows ({head}): upgrade rightturn"
+            )
+        raise SchemaOutOfDate(
+            f"database {redact(url)} is at schema revision {current}; this rightturn needs "
+            f"{head}. Back it up, then run `rightturn init --db {redact(url)}` to upgrade it"
+        )
+
+    def revision(self) -> str | None:
+        """The schema revision stored in the database, or None when it has none."""
+        try:
+            with self.engine.connect() as conn:
+                return MigrationContext.configure(conn).get_current_revision()
+        except OperationalError as exc:
+            raise StoreError(f"cannot connect to database {redact(self.url)}: {exc.orig}") from exc
+
+    def _has_tables(self) -> bool:
+        with self.engine.connect() as conn:
+            return bool(inspect(conn).get_table_names())
+
+    def upgrade(self, revision: str = "head") -> Upgrade:
+        """Create the schema, or bring it up to ``revision`` (default: the newest)."""
+        before = self.revision()
+        cfg = _alembic_config()
+        with self.engine.begin() as conn:
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, revision)
+        after = self.revision()
+        assert after is not None
+        if before != after:
+            log.info("database %s upgraded from %s to %s", redact(self.url), before, after)
+        return Upgrade(before=before, after=after)
+
+    def reset(self) -> None:
+        """Drop every rightturn table (and the schema version). Only for demo databases."""
+        from rightturn.crm.model import Base
+
+        with self.engine.begin() as conn:
+            Base.metadata.drop_all(conn)
+            conn.exec_driver_sql("DROP TABLE IF EXISTS alembic_version")
+        log.warning("database %s emptied", redact(self.url))
+
+    # --- units of work --------------------------------------------------------------------
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """A transaction: commits when the block ends, rolls back if it raises."""
+        with self._sessions.begin() as session:
+            yield session
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"Store({redact(self.url)!r})"
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    # Foreign keys are off by default in SQLite; WAL lets readers (the panel) run during imports.
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()

@@ -1,0 +1,144 @@
+"""What is in a database, at a glance: the numbers ``rightturn demo`` and ``summary`` print."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from sqlalchemy import case, func, select
+
+from rightturn.crm.model import (
+    Account,
+    Activity,
+    Contact,
+    Opportunity,
+    QuarantineItem,
+    Rep,
+    StageChange,
+    Team,
+)
+from rightturn.crm.store import Store
+
+
+@dataclass(frozen=True)
+class StageLine:
+    stage: str
+    count: int
+    amount: Decimal
+
+
+@dataclass(frozen=True)
+class OrgSummary:
+    """Counts of what is stored and the headline pipeline numbers.
+
+    ``win_rate`` is won / (won + lost) by count, or None before any deal has closed.
+    """
+
+    reps: int
+    managers: int
+    teams: int
+    accounts: int
+    contacts: int
+    opportunities: int
+    open: int
+    won: int
+    lost: int
+    won_value: Decimal
+    open_value: Decimal
+    activities: int
+    quarantined: int
+    open_by_stage: list[StageLine] = field(default_factory=list)
+
+    @property
+    def win_rate(self) -> float | None:
+        closed = self.won + self.lost
+        return self.won / closed if closed else None
+
+
+def stage_order(store: Store) -> list[str]:
+    """Stages in the order deals move through them, learned from the stage history.
+
+    Each stage's place is its average position within opportunities' histories, so no process
+    definition is needed to show a funnel in a sensible order; ties (a stage that is always
+    first, like an undated Prospecting) fall back on the usual order of common stage names.
+    """
+    position = (
+        func.row_number()
+        .over(partition_by=StageChange.opportunity_id, order_by=StageChange.entered_at)
+        .label("position")
+    )
+    ranked = select(StageChange.stage, position).subquery()
+    query = (
+        select(ranked.c.stage)
+        .group_by(ranked.c.stage)
+        .order_by(func.avg(ranked.c.position), ranked.c.stage)
+    )
+    with store.session() as s:
+        rows = s.execute(query.add_columns(func.avg(ranked.c.position))).all()
+    return [
+        stage
+        for stage, avg in sorted(
+            rows, key=lambda r: (round(float(r[1]), 1), _usual_rank(r[0]), r[0])
+        )
+    ]
+
+
+USUAL_ORDER = (
+    "lead", "prospect", "qualif", "engag", "discover", "demo", "solution", "propos", "quote",
+    "negotiat", "commit", "contract", "closed won", "won", "closed lost", "lost",
+)  # fmt: skip
+
+
+def _usual_rank(stage: str) -> int:
+    name = stage.lower()
+    return next((i for i, word in enumerate(USUAL_ORDER) if word in name), len(USUAL_ORDER))
+
+
+def org_summary(store: Store) -> OrgSummary:
+    """Count what the database holds and total its pipeline."""
+    count = func.count
+    managers = select(Rep.manager_id).where(Rep.manager_id.is_not(None)).distinct()
+    with store.session() as s:
+        n_reps = s.scalar(select(count()).select_from(Rep)) or 0
+        n_managers = s.scalar(select(count()).where(Rep.rep_id.in_(managers))) or 0
+        status = s.execute(
+            select(
+                count(),
+                func.sum(case((Opportunity.status == "open", 1), else_=0)),
+                func.sum(case((Opportunity.status == "won", 1), else_=0)),
+                func.sum(case((Opportunity.status == "lost", 1), else_=0)),
+                func.sum(case((Opportunity.status == "won", Opportunity.amount), else_=0)),
+                func.sum(case((Opportunity.status == "open", Opportunity.amount), else_=0)),
+            )
+        ).one()
+        by_stage = {
+            stage: StageLine(stage, n, Decimal(amount or 0))
+            for stage, n, amount in s.execute(
+                select(Opportunity.stage, count(), func.sum(Opportunity.amount))
+                .where(Opportunity.status == "open")
+                .group_by(Opportunity.stage)
+            )
+        }
+        totals = {
+            model: s.scalar(select(count()).select_from(model)) or 0
+            for model in (Team, Account, Contact, Activity, QuarantineItem)
+        }
+    order = {stage: i for i, stage in enumerate(stage_order(store))}
+    return OrgSummary(
+        reps=n_reps - n_managers,
+        managers=n_managers,
+        teams=totals[Team],
+        accounts=totals[Account],
+        contacts=totals[Contact],
+        opportunities=status[0],
+        open=int(status[1] or 0),
+        won=int(status[2] or 0),
+        lost=int(status[3] or 0),
+        won_value=Decimal(status[4] or 0),
+        open_value=Decimal(status[5] or 0),
+        activities=totals[Activity],
+        quarantined=totals[QuarantineItem],
+        open_by_stage=sorted(
+            by_stage.values(), key=lambda line: (order.get(line.stage, 99), line.stage)
+        ),
+    )
