@@ -246,7 +246,7 @@ class _Loader:
         holders: dict[str, Any] = {}
         for chunk in _chunks(sorted(wanted)):
             query = select(table.c[item], table.c[owner]).where(table.c[item].in_(chunk))
-            holders.update(self.s.execute(query).tuples())
+            holders.update(self.s.execute(query).tuples().all())
         have: dict[Any, set[str]] = defaultdict(set)
         for chunk in _chunks(sorted(owners)):
             query = select(table.c[owner], table.c[item]).where(table.c[owner].in_(chunk))

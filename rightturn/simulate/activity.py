@@ -1,0 +1,599 @@
+"""One team's year: prospecting sequences, opportunities and deal threads, as raw mail, calls
+and meetings, with a truth row for every distinct activity.
+
+The planted effects live here: reply odds depend on message style (brief ~20%, verbose ~8%)
+and a little on timing; sequences stop at a reply; deals carry their lifecycle from deals.py.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from . import names, text
+from .deals import FORECAST, Deal, plan_deal
+from .ics import CalendarBuffer, Meeting
+from .mail import MailBuffer, Sender, new_message_id, render
+from .names import SELLER_DOMAIN, Phone
+from .org import PRODUCTS, Account, Contact, Counters, Rep, Team
+from .writer import Tables
+
+REPLY_BASE = {"brief": 0.20, "verbose": 0.08}
+# Weekday mornings (local) answer a little better; 40% of sends fall there, so the
+# multipliers average to 1 and keep the style averages where they are.
+MORNING, AFTERNOON = 1.12, 0.92
+_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def iso(dt: datetime) -> str:
+    """UTC timestamp as the CSV contract writes it: YYYY-MM-DDTHH:MM:SS+00:00."""
+    return dt.astimezone(UTC).isoformat(timespec="seconds")
+
+
+def _poisson(rng: random.Random, lam: float) -> int:
+    limit, k, p = math.exp(-lam), 0, rng.random()
+    while p > limit:
+        k += 1
+        p *= rng.random()
+    return k
+
+
+@dataclass(slots=True)
+class Thread:
+    """The state a mail client keeps for a conversation."""
+
+    subject: str
+    refs: list[str] = field(default_factory=list)
+    prev_text: str = ""
+    prev_when: str = ""
+    prev_name: str = ""
+    colleague: Rep | None = None
+
+
+class TeamRun:
+    """Generates and writes everything for one team; holds only that team's buffers."""
+
+    def __init__(
+        self,
+        rng: random.Random,
+        team: Team,
+        counters: Counters,
+        tables: Tables,
+        start_at: datetime,
+        end_at: datetime,
+        months: int,
+    ) -> None:
+        self.rng = rng
+        self.team = team
+        self.c = counters
+        self.t = tables
+        self.start_at = start_at
+        self.end_at = end_at
+        self.months = months
+        self.mail = MailBuffer()
+        self.cal = CalendarBuffer()
+        self.calls: list[tuple[datetime, list[str]]] = []
+        self.senders: dict[str, list[Sender]] = {}
+        for rep in team.members:
+            self.senders[rep.rep_id] = [Sender(rep.addr, rep.emails[0], rep.tz)]
+            for alias in rep.emails[1:]:
+                addr = rep.addr.replace(f"<{rep.emails[0]}>", f"<{alias}>")
+                self.senders[rep.rep_id].append(Sender(addr, alias, rep.tz))
+
+    # --- time helpers ------------------------------------------------------------------------
+
+    def business(self, day: date, tz: ZoneInfo) -> tuple[datetime, bool]:
+        """A working-hours moment on `day` (moved to Monday if a weekend) in `tz`, as UTC,
+        and whether it is a weekday morning there."""
+        wd = day.weekday()
+        if wd >= 5:
+            day += timedelta(days=7 - wd)
+        hour = self.rng.randrange(8, 18)
+        local = datetime.combine(day, time(hour, self.rng.randrange(60), self.rng.randrange(60)))
+        return local.replace(tzinfo=tz).astimezone(UTC), hour < 12
+
+    def after(self, t: datetime, tz: ZoneInfo, lo: float, hi: float) -> tuple[datetime, bool]:
+        """A business moment `lo`..`hi` days after `t`."""
+        return self.business((t + timedelta(days=self.rng.uniform(lo, hi))).date(), tz)
+
+    def random_day(self, lo: datetime, hi: datetime) -> date:
+        span = max(0.0, (hi - lo).total_seconds())
+        return (lo + timedelta(seconds=self.rng.uniform(0, span))).date()
+
+    def sender(self, rep: Rep) -> Sender:
+        s = self.senders[rep.rep_id]
+        # Reps with an alias send from it now and then, as people do from phones or old setups.
+        return s[1] if len(s) > 1 and self.rng.random() < 0.25 else s[0]
+
+    @staticmethod
+    def attribution(when: datetime, tz: ZoneInfo) -> str:
+        d = when.astimezone(tz)
+        return f"{_DAYS[d.weekday()]}, {d.day} {_MONTHS[d.month - 1]} {d.year} at {d:%H:%M}"
+
+    # --- recording ---------------------------------------------------------------------------
+
+    def truth(
+        self,
+        kind: str,
+        source_id: str,
+        rep: Rep,
+        when: datetime,
+        category: str,
+        direction: str,
+        contact: Contact | None = None,
+        opp: Deal | None = None,
+        style: str = "",
+        template: str = "",
+        responds_to: str = "",
+        buyer_action: str = "",
+    ) -> None:
+        self.t.row(
+            "truth/activities.csv",
+            [
+                kind, source_id, rep.rep_id, iso(when), category, direction,
+                contact.contact_id if contact else "",
+                contact.account.account_id if contact else "",
+                opp.opportunity_id if opp else "none",
+                style, template, responds_to, buyer_action,
+            ],
+        )  # fmt: skip
+
+    def email(
+        self,
+        when: datetime,
+        sender: Sender,
+        to: list[str],
+        subject: str,
+        body: str,
+        owners: list[str],
+        *,
+        cc: list[str] | None = None,
+        thread: Thread | None = None,
+        extra: list[tuple[str, str]] | None = None,
+        alternative: float = 0.45,
+    ) -> str:
+        """Render one message into its owners' mailboxes; returns its Message-ID."""
+        domain = sender.email.split("@", 1)[1]
+        msg_id = new_message_id(self.rng, domain)
+        in_reply_to, refs = "", None
+        if thread is not None and thread.refs:
+            in_reply_to, refs = thread.refs[-1], list(thread.refs)
+        raw = render(
+            msg_id=msg_id,
+            when=when,
+            sender=sender,
+            to=to,
+            cc=cc or [],
+            subject=subject,
+            body=body,
+            in_reply_to=in_reply_to,
+            references=refs,
+            extra=extra,
+            alternative=self.rng.random() < alternative,
+            boundary=f"=_bw_{self.mail.seq:x}_{self.rng.getrandbits(32):08x}",
+        )
+        self.mail.add(owners, when, sender.email, raw)
+        return msg_id
+
+    def call(
+        self,
+        rep: Rep,
+        when: datetime,
+        direction: str,
+        other: Phone,
+        *,
+        outcome: str | None = None,
+    ) -> tuple[str, str]:
+        """Log a call in calls.csv with numbers as the phone system wrote them."""
+        rng = self.rng
+        if outcome is None:
+            outcome = rng.choices(("connected", "voicemail", "no_answer"), (35, 40, 25))[0]
+        duration = {
+            "connected": rng.randint(45, 1800),
+            "voicemail": rng.randint(15, 70),
+            "no_answer": 0,
+        }[outcome]
+        mine = names.fmt_phone(rep.phone, rng.randrange(6))
+        theirs = names.fmt_phone(other, rng.randrange(6))
+        call_id = self.c.next_call()
+        a, b = (mine, theirs) if direction == "outbound" else (theirs, mine)
+        self.calls.append((when, [call_id, iso(when), a, b, direction, duration, outcome]))
+        return call_id, outcome
+
+    def meeting(self, owners: list[str], m: Meeting) -> None:
+        self.cal.add(owners, m)
+
+    # --- buyer-facing mail -------------------------------------------------------------------
+
+    def fields(self, rep: Rep, contact: Contact, product: str) -> dict[str, str]:
+        acc = contact.account
+        return {
+            "first": contact.first,
+            "company": acc.name,
+            "industry": acc.industry.lower(),
+            "rep_first": rep.first,
+            # Product-centric prospecting mail pitches whichever product the rep favours today.
+            "product": product or self.rng.choice(PRODUCTS).name,
+            "seats": str(self.rng.choice((25, 40, 60, 120, 250))),
+        }
+
+    def rep_mail(
+        self,
+        rep: Rep,
+        contact: Contact,
+        kind: str,
+        thread: Thread,
+        when: datetime,
+        morning: bool,
+        category: str,
+        opp: Deal | None,
+        product: str,
+    ) -> tuple[str, bool]:
+        """A rep-written buyer email; returns (Message-ID, whether the buyer replies)."""
+        rng = self.rng
+        style = "brief" if rng.random() < rep.brief_share else "verbose"
+        f = self.fields(rep, contact, product)
+        subject = ""
+        if style == "brief":
+            if kind == "open":
+                tid, subject, body = text.brief_opening(rng, f)
+            elif kind == "followup":
+                tid, body = text.brief_followup(rng, f)
+            elif kind == "schedule":
+                tid, body = text.brief_deal(rng, f, "brief-schedule")
+            else:
+                tid, body = text.brief_deal(rng, f)
+        else:
+            tid = "verbose-deal-recap" if kind == "deal" and rng.random() < 0.5 else None
+            tid, subject, body = text.verbose(rng, f, tid)
+        if not thread.subject:
+            thread.subject = subject or f"{product} for {contact.account.name}"
+            subj = thread.subject
+        else:
+            subj = "Re: " + thread.subject if thread.refs else thread.subject
+        own = f"{body}\n\n-- \n{rep.name}\nAccount Executive | Brightwave\n"
+        own += f"{rep.phone.canonical()}\nhttps://{SELLER_DOMAIN}\n"
+        full = own
+        if thread.prev_text:
+            full += "\n" + text.quote(thread.prev_text, thread.prev_when, thread.prev_name)
+        cc = [thread.colleague.addr] if thread.colleague else []
+        owners = [rep.rep_id] + ([thread.colleague.rep_id] if thread.colleague else [])
+        msg_id = self.email(when, self.sender(rep), [contact.addr], subj, full, owners, cc=cc,
+                            thread=thread)  # fmt: skip
+        self.truth("email", msg_id, rep, when, category, "outbound", contact, opp, style, tid)
+        thread.refs.append(msg_id)
+        thread.prev_text, thread.prev_name = own, rep.name
+        thread.prev_when = self.attribution(when, rep.tz)
+        p = REPLY_BASE[style] * (MORNING if morning else AFTERNOON)
+        return msg_id, rng.random() < p
+
+    def buyer_mail(
+        self,
+        rep: Rep,
+        contact: Contact,
+        thread: Thread,
+        when: datetime,
+        body: str,
+        category: str,
+        opp: Deal | None,
+        responds_to: str = "",
+        subject: str = "",
+    ) -> str:
+        """A buyer's email to the rep (a reply when `responds_to` is set)."""
+        rng = self.rng
+        own = body
+        if rng.random() < 0.5:
+            own += f"\n\n-- \n{contact.name}\n{contact.title}, {contact.account.name}\n"
+        full = own
+        if thread.prev_text and responds_to:
+            full += "\n\n" + text.quote(thread.prev_text, thread.prev_when, thread.prev_name)
+        subj = subject or ("Re: " + thread.subject if thread.refs else thread.subject)
+        cc = [thread.colleague.addr] if thread.colleague else []
+        owners = [rep.rep_id] + ([thread.colleague.rep_id] if thread.colleague else [])
+        sender = Sender(contact.addr, contact.emails[0], contact.tz)
+        msg_id = self.email(when, sender, [rep.addr], subj, full, owners, cc=cc,
+                            thread=thread if thread.refs else None, alternative=0.55)  # fmt: skip
+        self.truth(
+            "email", msg_id, rep, when, category, "inbound", contact, opp,
+            responds_to=responds_to, buyer_action="reply" if responds_to else "",
+        )  # fmt: skip
+        thread.refs.append(msg_id)
+        thread.prev_text, thread.prev_name = own, contact.name
+        thread.prev_when = self.attribution(when, contact.tz)
+        return msg_id
+
+    def answer(
+        self,
+        rep: Rep,
+        contact: Contact,
+        thread: Thread,
+        msg_id: str,
+        when: datetime,
+        replied: bool,
+        category: str,
+        opp: Deal | None,
+    ) -> datetime | None:
+        """The buyer's reaction to a rep email: a reply, an auto-reply or silence.
+
+        Returns the reply time when the buyer replied within the simulated period.
+        """
+        rng = self.rng
+        if replied:
+            at = when + timedelta(hours=rng.uniform(0.5, 30))
+            if at > self.end_at:
+                return None
+            f = self.fields(rep, contact, "")
+            body = rng.choice(text.BUYER_REPLIES).format(**f)
+            self.buyer_mail(rep, contact, thread, at, body, category, opp, responds_to=msg_id)
+            return at
+        if rng.random() < 0.04:  # out of office
+            at = when + timedelta(minutes=rng.uniform(0.2, 4))
+            back = (at + timedelta(days=rng.randint(3, 14))).date().isoformat()
+            prefix = rng.choice(("Automatic reply: ", "Out of Office: ", "Out of Office Re: "))
+            body = text.AUTO_REPLY.format(back=back, name=contact.name)
+            sender = Sender(contact.addr, contact.emails[0], contact.tz)
+            extra = [("Auto-Submitted", "auto-replied"), ("X-Auto-Response-Suppress", "All")]
+            auto = Thread(thread.subject, refs=[msg_id])
+            owners = [rep.rep_id]
+            aid = self.email(at, sender, [rep.addr], prefix + thread.subject, body, owners,
+                             thread=auto, extra=extra, alternative=0.0)  # fmt: skip
+            self.truth("email", aid, rep, at, "auto_reply", "inbound", contact, None)
+        return None
+
+    # --- prospecting -------------------------------------------------------------------------
+
+    def sequences(self, rep: Rep, prospects: list[Contact]) -> list[tuple[datetime, Contact]]:
+        """Run the rep's prospecting sequences; returns (when, contact) of opportunities born
+        from replies."""
+        rng = self.rng
+        seeds: list[tuple[datetime, Contact]] = []
+        n = round(rng.uniform(15, 19) * self.months)
+        last_start = self.end_at - timedelta(days=2)
+        for i in range(n):
+            contact = prospects[i % len(prospects)]
+            when, morning = self.business(self.random_day(self.start_at, last_start), rep.tz)
+            planned = _poisson(rng, rep.effort)
+            thread = Thread("")
+            touches, replied_at = 0, None
+            last_id = ""
+            for k in range(planned + 1):
+                if k:
+                    when, morning = self.after(when, rep.tz, 2, 8)
+                if when > self.end_at:
+                    break
+                touches += k > 0
+                if k == 0 or rng.random() < 0.8:
+                    kind = "open" if k == 0 else "followup"
+                    last_id, yes = self.rep_mail(
+                        rep, contact, kind, thread, when, morning, "prospecting", None, ""
+                    )
+                    replied_at = self.answer(
+                        rep, contact, thread, last_id, when, yes, "prospecting", None
+                    )
+                else:
+                    replied_at = self.prospect_call(rep, contact, when)
+                if replied_at:
+                    break
+            self.t.row("truth/sequences.csv", [rep.rep_id, contact.contact_id, touches,
+                                               int(replied_at is not None)])  # fmt: skip
+            if replied_at:
+                seeds.extend(self.after_reply(rep, contact, thread, replied_at))
+        return seeds
+
+    def prospect_call(self, rep: Rep, contact: Contact, when: datetime) -> datetime | None:
+        call_id, outcome = self.call(rep, when, "outbound", contact.phones[0])
+        self.truth("call", call_id, rep, when, "prospecting", "outbound", contact)
+        if outcome == "voicemail" and self.rng.random() < 0.08:
+            at = when + timedelta(hours=self.rng.uniform(2, 40))
+            if at <= self.end_at:
+                cb, _ = self.call(rep, at, "inbound", contact.phones[0], outcome="connected")
+                self.truth("call", cb, rep, at, "prospecting", "inbound", contact,
+                           responds_to=call_id, buyer_action="call_back")  # fmt: skip
+                return at
+        return None
+
+    def after_reply(
+        self, rep: Rep, contact: Contact, thread: Thread, replied_at: datetime
+    ) -> list[tuple[datetime, Contact]]:
+        """A buyer engaged: the rep proposes a call, the buyer may accept a meeting, and some
+        of these turn into opportunities."""
+        rng = self.rng
+        when, morning = self.after(replied_at, rep.tz, 0.05, 1.5)
+        if when > self.end_at:
+            return []
+        sched_id, yes = self.rep_mail(
+            rep, contact, "schedule", thread, when, morning, "prospecting", None, ""
+        )
+        self.answer(rep, contact, thread, sched_id, when, yes, "prospecting", None)
+        born = when
+        if rng.random() < 0.6:
+            start, _ = self.after(when, rep.tz, 1, 7)
+            if start <= self.end_at:
+                uid = f"{rng.getrandbits(64):016x}@{SELLER_DOMAIN}"
+                m = Meeting(
+                    uid=uid,
+                    start=start,
+                    end=start + timedelta(minutes=30),
+                    summary=f"Brightwave / {contact.account.name}: intro call",
+                    organizer=(rep.name, rep.emails[0]),
+                    attendees=[(contact.name, contact.emails[0], "ACCEPTED")],
+                    location="Zoom",
+                )
+                self.meeting([rep.rep_id], m)
+                self.truth("meeting", uid, rep, start, "prospecting", "outbound", contact,
+                           responds_to=sched_id, buyer_action="meeting_accepted")  # fmt: skip
+                born = start
+        if rng.random() < 0.55:
+            return [(born + timedelta(days=rng.uniform(0, 3)), contact)]
+        return []
+
+    # --- opportunities -----------------------------------------------------------------------
+
+    def opportunities(
+        self, rep: Rep, territory: list[Account], seeds: list[tuple[datetime, Contact]]
+    ) -> None:
+        """Create ~8 opportunities a month (prospecting replies first, then inbound and
+        expansion), write their CRM rows and truth, and simulate each deal's activity."""
+        rng = self.rng
+        target = round(8 * self.months * rng.uniform(0.85, 1.15))
+        plan: list[tuple[datetime, str, Contact | None]] = [
+            (t, "prospecting", c) for t, c in seeds if t <= self.end_at
+        ]
+        for _ in range(max(0, target - len(plan))):
+            day = self.random_day(self.start_at, self.end_at - timedelta(days=1))
+            t, _ = self.business(day, rep.tz)
+            plan.append((t, "expansion" if rng.random() < 0.3 else "inbound", None))
+        plan.sort(key=lambda p: p[0])
+        by_account: dict[str, list[Deal]] = {}
+        won_accounts: list[Account] = []
+        for created, source, contact in plan:
+            if created > self.end_at:
+                continue
+            if contact is None:
+                if source == "expansion":
+                    done = [a for a in won_accounts if self._won_before(by_account[a.account_id], created)]
+                    account = rng.choice(done) if done else rng.choice(territory)
+                    source = source if done else "inbound"
+                else:
+                    account = rng.choice(territory)
+                contact = rng.choice(account.contacts)
+            account = contact.account
+            live = [d for d in by_account.get(account.account_id, []) if self._open_at(d, created)]
+            taken = [d.product.name for d in live]
+            free = [p for p in PRODUCTS if p.name not in taken] or list(PRODUCTS)
+            product = rng.choice(free)
+            if live and rng.random() < 0.3:  # the same champion on a second, concurrent deal
+                contact = rng.choice(live).engaged[0]
+            deal = plan_deal(
+                rng, self.c.next_opportunity(), rep, account, contact, product, source,
+                created, self.end_at,
+            )  # fmt: skip
+            by_account.setdefault(account.account_id, []).append(deal)
+            if deal.status == "won":
+                rep.won_revenue += deal.amount
+                if account not in won_accounts:
+                    won_accounts.append(account)
+            self.write_deal(deal)
+            self.deal_activity(deal)
+
+    @staticmethod
+    def _open_at(d: Deal, t: datetime) -> bool:
+        return d.created_at <= t and (d.closed_at is None or d.closed_at > t)
+
+    @staticmethod
+    def _won_before(deals: list[Deal], t: datetime) -> bool:
+        return any(d.status == "won" and d.closed_at and d.closed_at < t for d in deals)
+
+    def write_deal(self, d: Deal) -> None:
+        t = self.t
+        t.row("crm/opportunities.csv", [
+            d.opportunity_id, d.account.account_id, d.owner.rep_id, d.name, d.product.name,
+            d.amount, d.stage, d.status, iso(d.created_at), d.close_date.isoformat(),
+            iso(d.closed_at) if d.closed_at else "", FORECAST[d.stage],
+            ";".join(c.contact_id for c in d.engaged),
+        ])  # fmt: skip
+        t.rows("crm/stage_history.csv", [[d.opportunity_id, s, iso(at)] for s, at in d.stages])
+        t.rows("crm/opportunity_history.csv",
+               [[d.opportunity_id, f, old, new, iso(at)] for f, old, new, at in d.history])
+        outcome = d.status
+        t.row("truth/opportunities.csv", [
+            d.opportunity_id, int(d.qualified), int(d.multithreaded), int(d.stalled), d.slips,
+            d.win_probability, outcome,
+        ])  # fmt: skip
+
+    def colleague(self, rep: Rep) -> Rep:
+        """Who a rep Cc's on buyer mail: their manager or a teammate acting as SE."""
+        others = [r for r in self.team.reps if r is not rep]
+        if not others or self.rng.random() < 0.4:
+            return self.team.manager
+        return self.rng.choice(others)
+
+    def deal_activity(self, d: Deal) -> None:
+        """Mail, calls and meetings on a live deal, sparse while it is stalled."""
+        rng, rep = self.rng, d.owner
+        stop = min(d.closed_at or self.end_at, self.end_at)
+        thread = Thread(f"{d.product.name} for {d.account.name}")
+        product = d.product.name
+        when, morning = self.after(d.created_at, rep.tz, 0.05, 2)
+        k = 0
+        while when < stop:
+            contact = d.engaged[k % len(d.engaged)]
+            k += 1
+            thread.colleague = self.colleague(rep) if rng.random() < 0.1 else None
+            msg_id, yes = self.rep_mail(rep, contact, "deal", thread, when, morning, "deal", d,
+                                        product)  # fmt: skip
+            self.answer(rep, contact, thread, msg_id, when, yes, "deal", d)
+            thread.colleague = None
+            if rng.random() < 0.3 or (len(d.engaged) > 1 and k <= len(d.engaged)):
+                # Buyers write first too; on multi-threaded deals each contact speaks up.
+                at, _ = self.after(when, contact.tz, 1, 6)
+                if at < stop:
+                    author = d.engaged[(k - 1) % len(d.engaged)]
+                    subj, body = rng.choice(text.BUYER_DEAL_MAIL)
+                    f = self.fields(rep, author, product)
+                    fresh = Thread(f"{subj.format(**f)} - {d.account.name}")
+                    self.buyer_mail(rep, author, fresh, at, body.format(**f), "deal", d)
+            if rng.random() < 0.4:
+                at, _ = self.after(when, rep.tz, 0.5, 5)
+                if at < stop:
+                    inbound = rng.random() < 0.25
+                    cid, _ = self.call(rep, at, "inbound" if inbound else "outbound",
+                                       contact.phones[0])  # fmt: skip
+                    self.truth("call", cid, rep, at, "deal",
+                               "inbound" if inbound else "outbound", contact, d)  # fmt: skip
+            stalled = d.stall_window and d.stall_window[0] <= when <= d.stall_window[1]
+            gap = rng.uniform(30, 60) if stalled else rng.uniform(9, 30)
+            when, morning = self.after(when, rep.tz, gap, gap + 1)
+        for stage, entered in d.stages[2:4]:  # Discovery and Proposal meetings
+            if rng.random() < 0.35:
+                self.deal_meeting(d, stage, entered, stop)
+
+    def deal_meeting(self, d: Deal, stage: str, entered: datetime, stop: datetime) -> None:
+        rng, rep = self.rng, d.owner
+        start, _ = self.after(entered, rep.tz, 0.5, 6)
+        if start >= stop:
+            return
+        attendees = [
+            (c.name, c.emails[0], rng.choices(("ACCEPTED", "TENTATIVE", "DECLINED",
+                                                "NEEDS-ACTION"), (75, 10, 5, 10))[0])
+            for c in d.engaged
+        ]  # fmt: skip
+        owners = [rep.rep_id]
+        if rng.random() < 0.3:
+            mate = self.colleague(rep)
+            attendees.append((mate.name, mate.emails[0], "ACCEPTED"))
+            owners.append(mate.rep_id)
+        uid = f"{rng.getrandbits(64):016x}@{SELLER_DOMAIN}"
+        utc = rng.random() < 0.6
+        m = Meeting(
+            uid=uid,
+            start=start if utc else start.astimezone(rep.tz),
+            end=(start + timedelta(minutes=rng.choice((30, 45, 60)))),
+            summary=f"{d.account.name} - {'Demo' if stage == 'Discovery' else 'Proposal review'}",
+            organizer=(rep.name, rep.emails[0]),
+            attendees=attendees,
+            status="CANCELLED" if rng.random() < 0.08 else "CONFIRMED",
+            utc=utc,
+            location=rng.choice(("Zoom", "Google Meet", f"{d.account.name} office")),
+        )
+        if not utc:
+            m.end = m.end.astimezone(rep.tz)
+        self.meeting(owners, m)
+        self.truth("meeting", uid, rep, start, "deal", "outbound", d.engaged[0], d)
+
+    # --- flushing ----------------------------------------------------------------------------
+
+    def flush(self, out_dir: Path) -> int:
+        """Write the team's mailboxes, calendars and calls; returns mailbox bytes."""
+        owners = [m.rep_id for m in self.team.members]
+        written = self.mail.flush(out_dir / "mail", owners)
+        self.cal.flush(out_dir / "calendar", owners, self.end_at)
+        self.calls.sort(key=lambda c: (c[0], c[1][0]))
+        self.t.rows("calls/calls.csv", [row for _, row in self.calls])
+        self.calls.clear()
+        return written
