@@ -128,7 +128,7 @@ def quarantine(
     if not total:
         console.print("Nothing is quarantined.")
         return
-    table = Table(title=f"Quarantine ({total:,} items)")
+    table = Table(title=f"Quarantine ({total:,} item{'s' * (total != 1)})")
     for column in ("kind", "source", "position", "reason"):
         table.add_column(column, overflow="fold")
     for item in items:

@@ -98,7 +98,7 @@ def plan_deal(
         engaged += rng.sample(others, min(len(others), rng.randint(1, 3)))
 
     low, high = SEATS[account.segment]
-    seats = rng.randint(low, high) * min(3.0, max(0.5, rep.skill**0.5))
+    seats = rng.randint(low, high) * min(4.0, max(0.4, rep.skill**0.6))
     discount = rng.uniform(0.0, 0.25)
     amount = max(1000, int(round(product.list_price * seats * (1 - discount), -2)))
     final_amount = amount

@@ -221,7 +221,7 @@ def _traits(rng: random.Random) -> tuple[float, float, float]:
     Effort is drawn independently of skill on purpose: more touches are not what makes the
     top reps top. Most reps follow up 0-2 times, a few grind 3-5 times.
     """
-    skill = rng.lognormvariate(0.0, 0.85)
+    skill = rng.lognormvariate(0.0, 1.0)
     u = rng.random()
     if u < 0.8:
         effort = rng.uniform(0.1, 2.0)

@@ -1,0 +1,90 @@
+"""The command line as a user runs it: real databases, real files, exit codes and messages."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from rightturn.cli import app
+from tests.crm.test_import_canonical import FILES, write
+
+runner = CliRunner()
+
+
+def run(*args: str, env: dict[str, str] | None = None) -> tuple[int, str]:
+    # A wide terminal, so Rich does not wrap the lines the assertions look for.
+    result = runner.invoke(app, list(args), env={"COLUMNS": "250", **(env or {})})
+    return result.exit_code, result.output
+
+
+def test_init_creates_then_reports_up_to_date(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'x.db'}"
+    code, out = run("init", "--db", url)
+    assert code == 0 and "Created database" in out
+    code, out = run("init", "--db", url)
+    assert code == 0 and "is up to date" in out
+
+
+def test_db_defaults_to_the_environment_variable(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'env.db'}"
+    code, _ = run("init", env={"RIGHTTURN_DB": url})
+    assert code == 0
+    assert (tmp_path / "env.db").exists()
+
+
+def test_import_crm_prints_a_summary_and_a_second_run_changes_nothing(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'x.db'}"
+    folder = write(tmp_path / "crm", FILES)
+    code, out = run("import", "crm", str(folder), "--db", url)
+    assert code == 0, out
+    assert "opportunities.csv" in out and "created" in out
+    code, out = run("import", "crm", str(folder), "--db", url)
+    assert code == 0
+    assert "Nothing changed" in out
+    code, out = run("summary", "--db", url)
+    assert code == 0
+    assert "win rate 50.0%" in out  # one won, one lost in FILES
+    assert "Proposal" in out
+
+
+def test_rejected_rows_are_listed_and_kept_in_the_quarantine(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'x.db'}"
+    files = dict(FILES)
+    files["reps.csv"] = [*FILES["reps.csv"], "R3,Carl,carl@seller.io,,East,M1,lots"]
+    folder = write(tmp_path / "crm", files)
+    code, out = run("import", "crm", str(folder), "--db", url)
+    assert code == 0
+    assert "reps.csv:5: quota 'lots' is not a number" in out
+    code, out = run("quarantine", "--db", url)
+    assert code == 0 and "quota 'lots' is not a number" in out
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("import", "crm", "/no/such/folder"), "/no/such/folder is not a folder"),
+        (("import", "maven", "/no/such/folder"), "/no/such/folder is not a folder"),
+        (("summary", "--db", "not-a-url"), "is not a URL"),
+    ],
+)
+def test_errors_name_the_input_and_exit_2_without_a_traceback(
+    tmp_path: Path, args: tuple[str, ...], message: str
+) -> None:
+    env = {"RIGHTTURN_DB": f"sqlite:///{tmp_path / 'x.db'}"}
+    code, out = run(*args, env=env)
+    assert code == 2
+    assert message in out
+    assert "Traceback" not in out
+
+
+def test_an_out_of_date_database_tells_the_user_to_run_init(tmp_path: Path) -> None:
+    from rightturn.crm.store import Store
+
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    Store(url).upgrade("0001")
+    code, out = run("summary", "--db", url)
+    assert code == 2 and "rightturn init" in out
+    assert run("init", "--db", url)[0] == 0
+    assert run("summary", "--db", url)[0] == 0
