@@ -14,9 +14,9 @@ from rightturn.crm.model import (
     Opportunity,
     QuarantineItem,
     Rep,
-    StageChange,
     Team,
 )
+from rightturn.crm.stages import stage_order
 from rightturn.crm.store import Store
 
 
@@ -55,45 +55,6 @@ class OrgSummary:
         return self.won / closed if closed else None
 
 
-def stage_order(store: Store) -> list[str]:
-    """Stages in the order deals move through them, learned from the stage history.
-
-    Each stage's place is its average position within opportunities' histories, so no process
-    definition is needed to show a funnel in a sensible order; ties (a stage that is always
-    first, like an undated Prospecting) fall back on the usual order of common stage names.
-    """
-    position = (
-        func.row_number()
-        .over(partition_by=StageChange.opportunity_id, order_by=StageChange.entered_at)
-        .label("position")
-    )
-    ranked = select(StageChange.stage, position).subquery()
-    query = (
-        select(ranked.c.stage)
-        .group_by(ranked.c.stage)
-        .order_by(func.avg(ranked.c.position), ranked.c.stage)
-    )
-    with store.session() as s:
-        rows = s.execute(query.add_columns(func.avg(ranked.c.position))).all()
-    return [
-        stage
-        for stage, avg in sorted(
-            rows, key=lambda r: (round(float(r[1]), 1), _usual_rank(r[0]), r[0])
-        )
-    ]
-
-
-USUAL_ORDER = (
-    "lead", "prospect", "qualif", "engag", "discover", "demo", "solution", "propos", "quote",
-    "negotiat", "commit", "contract", "closed won", "won", "closed lost", "lost",
-)  # fmt: skip
-
-
-def _usual_rank(stage: str) -> int:
-    name = stage.lower()
-    return next((i for i, word in enumerate(USUAL_ORDER) if word in name), len(USUAL_ORDER))
-
-
 def org_summary(store: Store) -> OrgSummary:
     """Count what the database holds and total its pipeline."""
     count = func.count
@@ -119,11 +80,11 @@ def org_summary(store: Store) -> OrgSummary:
                 .group_by(Opportunity.stage)
             )
         }
+        order = {stage: i for i, stage in enumerate(stage_order(s))}
         totals = {
             model: s.scalar(select(count()).select_from(model)) or 0
             for model in (Team, Account, Contact, Activity, QuarantineItem)
         }
-    order = {stage: i for i, stage in enumerate(stage_order(store))}
     return OrgSummary(
         reps=n_reps - n_managers,
         managers=n_managers,

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from rightturn.crm.imports import import_crm
 from rightturn.crm.model import (
     AccountDomain,
+    BuyerAction,
     Contact,
     ContactPhone,
     Opportunity,
@@ -123,12 +124,31 @@ def test_a_clean_folder_imports_every_row_with_its_identities(store: Store, tmp_
         # O3 had no stage history: its current stage is recorded, marked as inferred.
         inferred = s.scalars(select(StageChange).where(StageChange.opportunity_id == "O3")).one()
         assert (inferred.stage, inferred.inferred) == ("Closed Lost", True)
+        # Forward stage changes are buyer actions; a single (or a lost) stage is not an advance.
+        advances = s.execute(
+            select(BuyerAction.opportunity_id, BuyerAction.rep_id, BuyerAction.occurred_at).where(
+                BuyerAction.kind == "stage_advance"
+            )
+        ).all()
+        assert sorted(advances) == [
+            ("O1", "R1", datetime(2024, 2, 1, 9, tzinfo=UTC)),
+            ("O2", "R2", datetime(2024, 1, 15, 16, tzinfo=UTC)),
+        ]
 
 
 def test_reimporting_the_same_files_changes_nothing(store: Store, tmp_path: Path) -> None:
     folder = write(tmp_path / "crm", FILES)
     import_crm(store, folder, now=FIRST)
-    tables = (Rep, RepEmail, AccountDomain, Contact, Opportunity, StageChange, OpportunityChange)
+    tables = (
+        Rep,
+        RepEmail,
+        AccountDomain,
+        Contact,
+        Opportunity,
+        StageChange,
+        OpportunityChange,
+        BuyerAction,
+    )
     before = {m.__name__: count(store, m) for m in tables}
     again = import_crm(store, folder, now=LATER)
     assert not again.changed
@@ -235,5 +255,5 @@ def test_a_missing_column_refuses_the_file_before_writing_anything(
 def test_a_folder_without_the_layout_says_which_files_are_missing(
     store: Store, tmp_path: Path
 ) -> None:
-    with pytest.raises(SourceError, match="lacks reps.csv, accounts.csv"):
+    with pytest.raises(SourceError, match=r"lacks reps\.csv, accounts\.csv"):
         import_crm(store, write(tmp_path / "crm", {"contacts.csv": FILES["contacts.csv"]}))

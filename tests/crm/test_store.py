@@ -7,6 +7,7 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import create_engine, select, text
+from sqlalchemy.exc import IntegrityError
 
 from rightturn.crm.model import Base, Opportunity, Rep, StageChange, Team
 from rightturn.crm.store import Store, head_revision
@@ -68,12 +69,12 @@ def test_timestamps_come_back_as_the_same_instant_in_utc(store: Store) -> None:
 
 
 def test_status_outside_open_won_lost_is_refused_by_the_database(store: Store) -> None:
-    with pytest.raises(Exception, match="(?i)check"), store.session() as s:
+    with pytest.raises(IntegrityError, match=r"(?i)check"), store.session() as s:
         s.add(Opportunity(opportunity_id="o", stage="X", status="maybe"))
 
 
 def test_foreign_keys_are_enforced_on_both_backends(store: Store) -> None:
-    with pytest.raises(Exception, match="(?i)foreign key"), store.session() as s:
+    with pytest.raises(IntegrityError, match=r"(?i)foreign key"), store.session() as s:
         s.add(Opportunity(opportunity_id="o", stage="X", status="open", owner_rep_id="ghost"))
 
 

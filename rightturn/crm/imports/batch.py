@@ -37,6 +37,7 @@ from rightturn.crm.model import (
     StageChange,
     Team,
 )
+from rightturn.crm.stages import record_stage_advances
 from rightturn.crm.store import Store
 from rightturn.crm.types import utcnow
 
@@ -162,6 +163,9 @@ class _Loader:
             ("opportunity_id", "field", "changed_at", "new_value"),
         )
         self.record_current_stages(opps)
+        self.step("buyer actions")
+        if advances := record_stage_advances(self.s):
+            self.r.notes.append(f"{advances:,} stage advances recorded as buyer actions")
         self.quarantine()
         self.count_unchanged()
 

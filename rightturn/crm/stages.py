@@ -1,0 +1,92 @@
+"""Stage order and stage advances, learned from the stage history itself.
+
+A process definition (a later issue) will name the stages; until one exists, the order deals
+actually move in is the best evidence, and it works for any CRM's stage names.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import func, insert, select
+from sqlalchemy.orm import Session
+
+from rightturn.crm.model import BuyerAction, Opportunity, StageChange
+
+USUAL_ORDER = (
+    "lead", "prospect", "qualif", "engag", "discover", "demo", "solution", "propos", "quote",
+    "negotiat", "commit", "contract", "closed won", "won", "closed lost", "lost",
+)  # fmt: skip
+
+
+def _usual_rank(stage: str) -> int:
+    name = stage.lower()
+    return next((i for i, word in enumerate(USUAL_ORDER) if word in name), len(USUAL_ORDER))
+
+
+def is_loss(stage: str) -> bool:
+    """Whether a stage name means the deal was lost (``Closed Lost``, ``Lost``)."""
+    return "lost" in stage.lower()
+
+
+def stage_order(session: Session) -> list[str]:
+    """Stages in the order deals move through them.
+
+    Each stage's place is its average position within opportunities' histories; ties (a stage
+    that is always first, like an undated Prospecting) fall back on the usual order of common
+    stage names.
+    """
+    position = (
+        func.row_number()
+        .over(
+            partition_by=StageChange.opportunity_id,
+            order_by=(StageChange.entered_at, StageChange.id),
+        )
+        .label("position")
+    )
+    ranked = select(StageChange.stage, position).subquery()
+    rows = session.execute(
+        select(ranked.c.stage, func.avg(ranked.c.position)).group_by(ranked.c.stage)
+    ).all()
+    return [
+        stage
+        for stage, _ in sorted(rows, key=lambda r: (round(float(r[1]), 1), _usual_rank(r[0]), r[0]))
+    ]
+
+
+def record_stage_advances(session: Session) -> int:
+    """Record a ``stage_advance`` buyer action for every forward stage change not recorded yet.
+
+    Forward means to a later stage than the one before it in that deal's history, and not to a
+    lost stage: the buyer moved the deal on. Returns how many were added.
+    """
+    rank = {stage: i for i, stage in enumerate(stage_order(session))}
+    previous = func.lag(StageChange.stage).over(
+        partition_by=StageChange.opportunity_id, order_by=(StageChange.entered_at, StageChange.id)
+    )
+    history = select(
+        StageChange.id,
+        StageChange.opportunity_id,
+        StageChange.stage,
+        StageChange.entered_at,
+        previous.label("previous"),
+    ).subquery()
+    recorded = select(BuyerAction.stage_change_id).where(BuyerAction.stage_change_id.is_not(None))
+    query = (
+        select(history, Opportunity.account_id, Opportunity.owner_rep_id)
+        .join(Opportunity, Opportunity.opportunity_id == history.c.opportunity_id)
+        .where(history.c.previous.is_not(None), history.c.id.not_in(recorded))
+    )
+    new = [
+        {
+            "kind": "stage_advance",
+            "occurred_at": row.entered_at,
+            "opportunity_id": row.opportunity_id,
+            "account_id": row.account_id,
+            "rep_id": row.owner_rep_id,
+            "stage_change_id": row.id,
+        }
+        for row in session.execute(query)
+        if not is_loss(row.stage) and rank[row.stage] > rank[row.previous]
+    ]
+    for start in range(0, len(new), 5000):
+        session.execute(insert(BuyerAction), new[start : start + 5000])
+    return len(new)
