@@ -293,6 +293,10 @@ def _date(value: str | None, flag: str) -> date | None:
         raise RightturnError(f"{flag} {value!r} is not a date; write it as YYYY-MM-DD") from None
 
 
+def _n(count: int, one: str, many: str | None = None) -> str:
+    return f"{count:,} {one if count == 1 else many or one + 's'}"
+
+
 def _money(value: Any) -> str:
     return f"${value:,.0f}"
 
@@ -332,9 +336,10 @@ def _render_report(report: ImportReport, *, brief: bool = False) -> None:
 def _render_summary(s: OrgSummary, where: str) -> None:
     console.print(f"\n[bold]{where}[/]")
     console.print(
-        f"{s.reps:,} reps and {s.managers:,} managers in {s.teams:,} teams · "
-        f"{s.accounts:,} accounts · {s.contacts:,} contacts · {s.opportunities:,} opportunities"
-        + (f" · {s.activities:,} activities" if s.activities else ""),
+        f"{_n(s.reps, 'rep')} and {_n(s.managers, 'manager')} in {_n(s.teams, 'team')} · "
+        f"{_n(s.accounts, 'account')} · {_n(s.contacts, 'contact')} · "
+        f"{_n(s.opportunities, 'opportunity', 'opportunities')}"
+        + (f" · {_n(s.activities, 'activity', 'activities')}" if s.activities else ""),
         highlight=False,
     )
     win = f"{s.win_rate:.1%}" if s.win_rate is not None else "n/a (nothing closed yet)"

@@ -88,3 +88,19 @@ def test_an_out_of_date_database_tells_the_user_to_run_init(tmp_path: Path) -> N
     assert code == 2 and "rightturn init" in out
     assert run("init", "--db", url)[0] == 0
     assert run("summary", "--db", url)[0] == 0
+
+
+def test_demo_builds_an_org_imports_it_and_refuses_to_overwrite_without_fresh(
+    tmp_path: Path,
+) -> None:
+    url = f"sqlite:///{tmp_path / 'demo.db'}"
+    org = tmp_path / "org"
+    code, out = run("demo", "--db", url, "--reps", "3", "--months", "2", "--keep", str(org))
+    assert code == 0, out
+    assert "win rate" in out and "Open pipeline by stage" in out
+    assert (org / "crm" / "opportunities.csv").is_file()
+    assert any((org / "mail").glob("*.mbox"))
+    code, out = run("demo", "--db", url, "--reps", "3", "--months", "2")
+    assert code == 2 and "--fresh" in out
+    code, out = run("demo", "--db", url, "--reps", "3", "--months", "2", "--fresh")
+    assert code == 0, out
