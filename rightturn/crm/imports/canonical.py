@@ -26,10 +26,9 @@ from typing import Any
 
 from rightturn.crm.imports import values as v
 from rightturn.crm.imports.batch import CrmBatch, Row, unique_by
-from rightturn.crm.imports.csvfile import read_rows
+from rightturn.crm.imports.csvfile import check_folder, read_rows
 from rightturn.crm.imports.report import ImportReport
 from rightturn.crm.model import OPPORTUNITY_STATUSES
-from rightturn.errors import SourceError
 
 LAYOUT: dict[str, tuple[str, ...]] = {
     "reps.csv": ("rep_id", "name", "emails", "phones", "team", "manager_id", "quota"),
@@ -59,21 +58,15 @@ REQUIRED_FILES = ("reps.csv", "accounts.csv", "contacts.csv", "opportunities.csv
 
 def read_canonical(folder: Path, *, phone_region: str = "US") -> CrmBatch:
     """Read a folder in the canonical layout into a batch; bad rows are reported, not raised."""
-    if not folder.is_dir():
-        raise SourceError(f"{folder} is not a folder: give the folder that holds reps.csv etc.")
-    missing = [f for f in REQUIRED_FILES if not (folder / f).is_file()]
-    if missing:
-        raise SourceError(
-            f"{folder} lacks {', '.join(missing)}: the canonical layout needs "
-            f"{', '.join(REQUIRED_FILES)} (stage_history.csv, opportunity_history.csv and "
-            "products.csv are optional)"
-        )
+    files = check_folder(
+        folder,
+        LAYOUT,
+        REQUIRED_FILES,
+        f"the canonical layout needs {', '.join(REQUIRED_FILES)} (stage_history.csv, "
+        "opportunity_history.csv and products.csv are optional)",
+    )
     report = ImportReport(source=str(folder))
     batch = CrmBatch(report=report)
-    files = [f for f in LAYOUT if (folder / f).is_file()]
-    # Check every header before reading any row, so a wrong file refuses the import up front.
-    for name in files:
-        next(iter(read_rows(folder / name, LAYOUT[name])), None)
     reader = _Reader(batch, phone_region)
     for name in files:
         batch.paths[name] = str((folder / name).resolve())

@@ -9,6 +9,26 @@ from pathlib import Path
 from rightturn.errors import SourceError
 
 
+def check_folder(
+    folder: Path, layout: dict[str, tuple[str, ...]], required: tuple[str, ...], what: str
+) -> list[str]:
+    """The files of ``layout`` present in ``folder``, after checking all of them can be read.
+
+    A missing folder, a missing required file or a header without a required column refuses
+    the whole import, before any row is read or written. ``what`` describes the layout for the
+    message (e.g. "the canonical layout needs reps.csv, ...").
+    """
+    if not folder.is_dir():
+        raise SourceError(f"{folder} is not a folder: give the folder that holds {required[0]}")
+    missing = [f for f in required if not (folder / f).is_file()]
+    if missing:
+        raise SourceError(f"{folder} lacks {', '.join(missing)}: {what}")
+    present = [f for f in layout if (folder / f).is_file()]
+    for name in present:
+        next(iter(read_rows(folder / name, layout[name])), None)
+    return present
+
+
 def read_rows(
     path: Path, required: tuple[str, ...], *, delimiter: str = ","
 ) -> Iterator[tuple[int, dict[str, str], str]]:

@@ -26,9 +26,8 @@ from pathlib import Path
 
 from rightturn.crm.imports import values as v
 from rightturn.crm.imports.batch import CrmBatch, Row, unique_by
-from rightturn.crm.imports.csvfile import read_rows
+from rightturn.crm.imports.csvfile import check_folder, read_rows
 from rightturn.crm.imports.report import ImportReport
-from rightturn.errors import SourceError
 
 FILES: dict[str, tuple[str, ...]] = {
     "sales_teams.csv": ("sales_agent", "manager", "regional_office"),
@@ -70,15 +69,7 @@ def segment_for(employees: int | None) -> str | None:
 
 def read_maven(folder: Path) -> CrmBatch:
     """Read the Maven CRM folder into a batch of canonical rows."""
-    if not folder.is_dir():
-        raise SourceError(f"{folder} is not a folder: give the folder with sales_pipeline.csv")
-    missing = [f for f in FILES if not (folder / f).is_file()]
-    if missing:
-        raise SourceError(
-            f"{folder} lacks {', '.join(missing)}: the Maven CRM set has {', '.join(FILES)}"
-        )
-    for name, columns in FILES.items():  # check every header before reading any row
-        next(iter(read_rows(folder / name, columns)), None)
+    check_folder(folder, FILES, tuple(FILES), f"the Maven CRM set has {', '.join(FILES)}")
     report = ImportReport(source=str(folder))
     batch = CrmBatch(report=report, paths={f: str((folder / f).resolve()) for f in FILES})
     _teams_and_reps(folder, batch)
