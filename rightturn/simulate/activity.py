@@ -19,7 +19,7 @@ from .deals import FORECAST, Deal, plan_deal
 from .ics import CalendarBuffer, Meeting
 from .mail import MailBuffer, Sender, new_message_id, render
 from .names import SELLER_DOMAIN, Phone
-from .org import PRODUCTS, Account, Contact, Counters, Rep, Team
+from .org import PRODUCTS, Account, Contact, Counters, Product, Rep, Team
 from .writer import Tables
 
 REPLY_BASE = {"brief": 0.20, "verbose": 0.08}
@@ -35,7 +35,7 @@ def iso(dt: datetime) -> str:
     return dt.astimezone(UTC).isoformat(timespec="seconds")
 
 
-def _poisson(rng: random.Random, lam: float) -> int:
+def poisson(rng: random.Random, lam: float) -> int:
     limit, k, p = math.exp(-lam), 0, rng.random()
     while p > limit:
         k += 1
@@ -98,8 +98,13 @@ class TeamRun:
         return local.replace(tzinfo=tz).astimezone(UTC), hour < 12
 
     def after(self, t: datetime, tz: ZoneInfo, lo: float, hi: float) -> tuple[datetime, bool]:
-        """A business moment `lo`..`hi` days after `t`."""
-        return self.business((t + timedelta(days=self.rng.uniform(lo, hi))).date(), tz)
+        """A business moment `lo`..`hi` days after `t`, and always later than `t`."""
+        day = (t + timedelta(days=self.rng.uniform(lo, hi))).date()
+        at, morning = self.business(day, tz)
+        while at <= t:
+            day += timedelta(days=1)
+            at, morning = self.business(day, tz)
+        return at, morning
 
     def random_day(self, lo: datetime, hi: datetime) -> date:
         span = max(0.0, (hi - lo).total_seconds())
@@ -317,22 +322,26 @@ class TeamRun:
         replied: bool,
         category: str,
         opp: Deal | None,
+        stop: datetime | None = None,
     ) -> datetime | None:
         """The buyer's reaction to a rep email: a reply, an auto-reply or silence.
 
-        Returns the reply time when the buyer replied within the simulated period.
+        Returns the reply time when the buyer replied within the simulated period. On a deal
+        that closes first (`stop`), the reply comes before the close rather than not at all.
         """
         rng = self.rng
         if replied:
             at = when + timedelta(hours=rng.uniform(0.5, 30))
+            if stop is not None and at >= stop:
+                at = when + (stop - when) * rng.uniform(0.2, 0.9)
             if at > self.end_at:
                 return None
             f = self.fields(rep, contact, "")
             body = rng.choice(text.BUYER_REPLIES).format(**f)
             self.buyer_mail(rep, contact, thread, at, body, category, opp, responds_to=msg_id)
             return at
-        if rng.random() < 0.04:  # out of office
-            at = when + timedelta(minutes=rng.uniform(0.2, 4))
+        at = when + timedelta(minutes=rng.uniform(0.2, 4))
+        if rng.random() < 0.04 and at <= self.end_at:  # out of office
             back = (at + timedelta(days=rng.randint(3, 14))).date().isoformat()
             prefix = rng.choice(("Automatic reply: ", "Out of Office: ", "Out of Office Re: "))
             body = text.AUTO_REPLY.format(back=back, name=contact.name)
@@ -344,93 +353,6 @@ class TeamRun:
                              thread=auto, extra=extra, alternative=0.0)  # fmt: skip
             self.truth("email", aid, rep, at, "auto_reply", "inbound", contact, None)
         return None
-
-    # --- prospecting -------------------------------------------------------------------------
-
-    def sequences(self, rep: Rep, prospects: list[Contact]) -> list[tuple[datetime, Contact]]:
-        """Run the rep's prospecting sequences; returns (when, contact) of opportunities born
-        from replies."""
-        rng = self.rng
-        seeds: list[tuple[datetime, Contact]] = []
-        n = round(rng.uniform(15, 19) * self.months)
-        last_start = self.end_at - timedelta(days=2)
-        for i in range(n):
-            contact = prospects[i % len(prospects)]
-            when, morning = self.business(self.random_day(self.start_at, last_start), rep.tz)
-            planned = _poisson(rng, rep.effort)
-            thread = Thread("")
-            touches, replied_at = 0, None
-            last_id = ""
-            for k in range(planned + 1):
-                if k:
-                    when, morning = self.after(when, rep.tz, 2, 8)
-                if when > self.end_at:
-                    break
-                touches += k > 0
-                if k == 0 or rng.random() < 0.8:
-                    kind = "open" if k == 0 else "followup"
-                    last_id, yes = self.rep_mail(
-                        rep, contact, kind, thread, when, morning, "prospecting", None, ""
-                    )
-                    replied_at = self.answer(
-                        rep, contact, thread, last_id, when, yes, "prospecting", None
-                    )
-                else:
-                    replied_at = self.prospect_call(rep, contact, when)
-                if replied_at:
-                    break
-            self.t.row("truth/sequences.csv", [rep.rep_id, contact.contact_id, touches,
-                                               int(replied_at is not None)])  # fmt: skip
-            if replied_at:
-                seeds.extend(self.after_reply(rep, contact, thread, replied_at))
-        return seeds
-
-    def prospect_call(self, rep: Rep, contact: Contact, when: datetime) -> datetime | None:
-        call_id, outcome = self.call(rep, when, "outbound", contact.phones[0])
-        self.truth("call", call_id, rep, when, "prospecting", "outbound", contact)
-        if outcome == "voicemail" and self.rng.random() < 0.08:
-            at = when + timedelta(hours=self.rng.uniform(2, 40))
-            if at <= self.end_at:
-                cb, _ = self.call(rep, at, "inbound", contact.phones[0], outcome="connected")
-                self.truth("call", cb, rep, at, "prospecting", "inbound", contact,
-                           responds_to=call_id, buyer_action="call_back")  # fmt: skip
-                return at
-        return None
-
-    def after_reply(
-        self, rep: Rep, contact: Contact, thread: Thread, replied_at: datetime
-    ) -> list[tuple[datetime, Contact]]:
-        """A buyer engaged: the rep proposes a call, the buyer may accept a meeting, and some
-        of these turn into opportunities."""
-        rng = self.rng
-        when, morning = self.after(replied_at, rep.tz, 0.05, 1.5)
-        if when > self.end_at:
-            return []
-        sched_id, yes = self.rep_mail(
-            rep, contact, "schedule", thread, when, morning, "prospecting", None, ""
-        )
-        self.answer(rep, contact, thread, sched_id, when, yes, "prospecting", None)
-        born = when
-        if rng.random() < 0.6:
-            start, _ = self.after(when, rep.tz, 1, 7)
-            if start <= self.end_at:
-                uid = f"{rng.getrandbits(64):016x}@{SELLER_DOMAIN}"
-                m = Meeting(
-                    uid=uid,
-                    start=start,
-                    end=start + timedelta(minutes=30),
-                    summary=f"Brightwave / {contact.account.name}: intro call",
-                    organizer=(rep.name, rep.emails[0]),
-                    attendees=[(contact.name, contact.emails[0], "ACCEPTED")],
-                    location="Zoom",
-                )
-                self.meeting([rep.rep_id], m)
-                self.truth("meeting", uid, rep, start, "prospecting", "outbound", contact,
-                           responds_to=sched_id, buyer_action="meeting_accepted")  # fmt: skip
-                born = start
-        if rng.random() < 0.55:
-            return [(born + timedelta(days=rng.uniform(0, 3)), contact)]
-        return []
 
     # --- opportunities -----------------------------------------------------------------------
 
@@ -456,16 +378,22 @@ class TeamRun:
                 continue
             if contact is None:
                 if source == "expansion":
-                    done = [a for a in won_accounts if self._won_before(by_account[a.account_id], created)]
+                    done = [
+                        a
+                        for a in won_accounts
+                        if self._won_before(by_account[a.account_id], created)
+                    ]
                     account = rng.choice(done) if done else rng.choice(territory)
                     source = source if done else "inbound"
                 else:
                     account = rng.choice(territory)
                 contact = rng.choice(account.contacts)
             account = contact.account
-            live = [d for d in by_account.get(account.account_id, []) if self._open_at(d, created)]
-            taken = [d.product.name for d in live]
-            free = [p for p in PRODUCTS if p.name not in taken] or list(PRODUCTS)
+            free, live = self._free_products(by_account, account, created)
+            while not free:  # every product already in play here: the deal lands elsewhere
+                account = rng.choice(territory)
+                contact = rng.choice(account.contacts)
+                free, live = self._free_products(by_account, account, created)
             product = rng.choice(free)
             if live and rng.random() < 0.3:  # the same champion on a second, concurrent deal
                 contact = rng.choice(live).engaged[0]
@@ -480,6 +408,15 @@ class TeamRun:
                     won_accounts.append(account)
             self.write_deal(deal)
             self.deal_activity(deal)
+
+    def _free_products(
+        self, by_account: dict[str, list[Deal]], account: Account, t: datetime
+    ) -> tuple[list[Product], list[Deal]]:
+        """Products with no deal open on `account` at `t` (concurrent deals differ in
+        product), and the deals that are open."""
+        live = [d for d in by_account.get(account.account_id, []) if self._open_at(d, t)]
+        taken = [d.product.name for d in live]
+        return [p for p in PRODUCTS if p.name not in taken], live
 
     @staticmethod
     def _open_at(d: Deal, t: datetime) -> bool:
@@ -498,8 +435,10 @@ class TeamRun:
             ";".join(c.contact_id for c in d.engaged),
         ])  # fmt: skip
         t.rows("crm/stage_history.csv", [[d.opportunity_id, s, iso(at)] for s, at in d.stages])
-        t.rows("crm/opportunity_history.csv",
-               [[d.opportunity_id, f, old, new, iso(at)] for f, old, new, at in d.history])
+        t.rows(
+            "crm/opportunity_history.csv",
+            [[d.opportunity_id, f, old, new, iso(at)] for f, old, new, at in d.history],
+        )
         outcome = d.status
         t.row("truth/opportunities.csv", [
             d.opportunity_id, int(d.qualified), int(d.multithreaded), int(d.stalled), d.slips,
@@ -527,7 +466,7 @@ class TeamRun:
             thread.colleague = self.colleague(rep) if rng.random() < 0.1 else None
             msg_id, yes = self.rep_mail(rep, contact, "deal", thread, when, morning, "deal", d,
                                         product)  # fmt: skip
-            self.answer(rep, contact, thread, msg_id, when, yes, "deal", d)
+            self.answer(rep, contact, thread, msg_id, when, yes, "deal", d, stop)
             thread.colleague = None
             if rng.random() < 0.3 or (len(d.engaged) > 1 and k <= len(d.engaged)):
                 # Buyers write first too; on multi-threaded deals each contact speaks up.

@@ -88,7 +88,7 @@ def plan_deal(
     others = [c for c in account.contacts if c is not primary]
     multithreaded = bool(others) and rng.random() < _sigmoid(-0.7 + 1.0 * ls)
     stalled = rng.random() < min(0.45, max(0.08, 0.22 - 0.08 * ls))
-    logit = -1.7 + 0.6 * ls + 1.0 * qualified + 0.9 * multithreaded - 1.1 * stalled
+    logit = -1.7 + 0.75 * ls + 1.0 * qualified + 0.9 * multithreaded - 1.1 * stalled
     logit += {"expansion": 0.5, "inbound": 0.2}.get(source, 0.0)
     p_win = _sigmoid(logit)
     won = rng.random() < p_win
@@ -98,7 +98,7 @@ def plan_deal(
         engaged += rng.sample(others, min(len(others), rng.randint(1, 3)))
 
     low, high = SEATS[account.segment]
-    seats = rng.randint(low, high) * min(4.0, max(0.4, rep.skill**0.6))
+    seats = rng.randint(low, high) * min(3.0, max(0.35, rep.skill**0.75))
     discount = rng.uniform(0.0, 0.25)
     amount = max(1000, int(round(product.list_price * seats * (1 - discount), -2)))
     final_amount = amount
@@ -144,6 +144,7 @@ def plan_deal(
         expected = new
     if amount_change:
         at = entered[min(3, n_stages - 1)][1] + timedelta(hours=rng.uniform(2, 48))
+        at = min(at, closed_time - timedelta(minutes=5))
         history.append(("amount", str(amount), str(final_amount), at))
     history.sort(key=lambda h: h[3])
 

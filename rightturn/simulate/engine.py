@@ -9,7 +9,7 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
-from . import noise, org, writer
+from . import noise, org, prospecting, writer
 from .activity import TeamRun
 from .org import PRODUCTS, Counters
 
@@ -36,11 +36,12 @@ class SimulationSummary:
 
 
 def period_start(end: date, months: int) -> date:
-    """The first simulated day: the same day-of-month `months` months before, plus one."""
-    y, m = divmod(end.year * 12 + end.month - 1 - months, 12)
+    """The first simulated day: `months` calendar months before the day after `end`
+    (end 2025-06-30, 6 months -> 2025-01-01)."""
+    after = end + timedelta(days=1)
+    y, m = divmod(after.year * 12 + after.month - 1 - months, 12)
     m += 1
-    day = min(end.day, _calendar.monthrange(y, m)[1])
-    return date(y, m, day) + timedelta(days=1)
+    return date(y, m, min(after.day, _calendar.monthrange(y, m)[1]))
 
 
 def simulate_org(
@@ -96,7 +97,7 @@ def simulate_org(
                 territory = [a for a in team.accounts if a.owner == rep.rep_id]
                 prospects = [c for a in territory for c in a.contacts]
                 rng.shuffle(prospects)
-                seeds = run.sequences(rep, prospects)
+                seeds = prospecting.sequences(run, rep, prospects)
                 run.opportunities(rep, territory, seeds)
                 noise.newsletters(run, rep)
                 noise.personal(run, rep)

@@ -11,7 +11,7 @@ import html
 import random
 import re
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from email.utils import format_datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -78,7 +78,7 @@ def _html(body: str) -> str:
     out = []
     in_quote = False
     for para in body.split("\n\n"):
-        quoted = para.startswith(">") or para.startswith("On ") and "\n>" in para
+        quoted = para.startswith(">") or (para.startswith("On ") and "\n>" in para)
         if quoted and not in_quote:
             out.append("<blockquote>")
             in_quote = True
@@ -148,8 +148,3 @@ def render(
         head.append("Content-Transfer-Encoding: 8bit")
         text = "\n".join(head) + "\n\n" + body
     return _FROM_LINE.sub(r">\1", text).encode("utf-8")
-
-
-def envelope_time(when: datetime) -> datetime:
-    """The UTC time used on the mbox "From " line (naive, as ctime() prints it)."""
-    return when.astimezone(UTC).replace(tzinfo=None)

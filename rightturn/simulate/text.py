@@ -66,24 +66,27 @@ BRIEF_FOLLOWUP = {
     "brief-followup-bump": (
         "Hi {first},\n\nFloating this back up in case it got buried. If forecast accuracy or "
         "rep time is not a priority at {company} right now, just say so and I will leave you "
-        "in peace.\n\n{rep_first}"
+        "in peace. If it is, a 15-minute call is all it takes to see whether we can help.\n\n"
+        "{rep_first}"
     ),
     "brief-followup-question": (
         "Hi {first},\n\nOne more thought: the teams that fixed this first asked which deals "
         "slipped last quarter and why. Could you answer that for {company} today? If not, a "
-        "short call might be worth it.\n\n{rep_first}"
+        "short call might be worth it, and I promise to keep it about your process.\n\n"
+        "{rep_first}"
     ),
     "brief-followup-close": (
         "Hi {first},\n\nI have not heard back, so I assume the timing is off. I will close the "
         "loop for now. If missed forecasts or slipping deals come up at {company} later, "
-        "you know where to find me.\n\n{rep_first}"
+        "you know where to find me. Good luck with the quarter.\n\n{rep_first}"
     ),
 }
 BRIEF_DEAL = {
     "brief-deal-next-step": (
         "Hi {first},\n\nThanks for the time today. As agreed, the next step is a 30-minute "
         "session with your sales ops lead to check how {product} fits your process. Does "
-        "Tuesday or Wednesday suit better?\n\n{rep_first}"
+        "Tuesday or Wednesday suit better? I will send a short agenda beforehand so the "
+        "session stays focused on your questions.\n\n{rep_first}"
     ),
     "brief-deal-proposal": (
         "Hi {first},\n\nAttached is the proposal for {company}: {seats} seats of {product}, "
@@ -93,12 +96,14 @@ BRIEF_DEAL = {
     "brief-deal-checkin": (
         "Hi {first},\n\nChecking in on where things stand on your side. Is anything blocking "
         "the decision that I can help with, for example the security review or a reference "
-        "call with a similar {industry} team?\n\n{rep_first}"
+        "call with a similar {industry} team? If priorities have shifted, that is useful "
+        "to know too, so I can plan accordingly.\n\n{rep_first}"
     ),
     "brief-schedule": (
         "Hi {first},\n\nGreat to hear back. Would Tuesday at 10:00 or Thursday at 14:00 "
         "work for a short call? I will keep it to 20 minutes and focus on what you are "
-        "seeing at {company}, not a product tour.\n\n{rep_first}"
+        "seeing at {company}, not a product tour. Feel free to bring anyone who owns the "
+        "forecast.\n\n{rep_first}"
     ),
 }
 VERBOSE_INTRO = {
@@ -206,7 +211,8 @@ BUYER_REPLIES = [
     "Hello {rep_first},\n\nI am not the right person; loop in our sales ops lead. Happy to "
     "make an introduction if useful.\n\nRegards,\n{first}",
     "Hi,\n\nWhat does pricing look like for a team of about {seats}?\n\n{first}",
-    "Thanks {rep_first}. Yes, our reps complain about data entry constantly. Let's talk.\n\n{first}",
+    "Thanks {rep_first}. Yes, our reps complain about data entry constantly. "
+    "Let's talk.\n\n{first}",
 ]
 BUYER_DEAL_MAIL = [
     (
