@@ -46,7 +46,7 @@ MONEY = Numeric(16, 2)
 OPPORTUNITY_STATUSES = ("open", "won", "lost")
 ACTIVITY_KINDS = ("email", "call", "meeting")
 DIRECTIONS = ("inbound", "outbound", "internal")
-ASSOCIATION_STATUSES = ("associated", "needs_review", "unassociated")
+ASSOCIATION_STATUSES = ("associated", "needs_review", "unmatched")
 BUYER_ACTION_KINDS = ("reply", "call_back", "meeting_accepted", "stage_advance")
 
 
@@ -281,7 +281,7 @@ class Activity(Base):
     contact_id: Mapped[str | None] = mapped_column(ForeignKey("contacts.contact_id"), index=True)
     account_id: Mapped[str | None] = mapped_column(ForeignKey("accounts.account_id"))
     opportunity_id: Mapped[str | None] = mapped_column(ForeignKey("opportunities.opportunity_id"))
-    status: Mapped[str] = mapped_column(String(20), default="unassociated")
+    status: Mapped[str] = mapped_column(String(20), default="unmatched")
     confidence: Mapped[float | None] = mapped_column(Float)
     reason: Mapped[str | None] = mapped_column(Text)
     # A person chose this association; automatic runs never overwrite it.

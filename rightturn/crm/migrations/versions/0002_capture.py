@@ -62,7 +62,7 @@ def upgrade() -> None:
         ),
         sa.CheckConstraint("kind IN ('email', 'call', 'meeting')", name=op.f("ck_activities_kind")),
         sa.CheckConstraint(
-            "status IN ('associated', 'needs_review', 'unassociated')",
+            "status IN ('associated', 'needs_review', 'unmatched')",
             name=op.f("ck_activities_status"),
         ),
         sa.ForeignKeyConstraint(

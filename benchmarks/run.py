@@ -1,0 +1,44 @@
+"""`make bench`: every benchmark, one after the other, printing figures (asserting nothing).
+
+    python benchmarks/run.py [--reps 1000] [--months 12]
+
+1. the simulator at scale (wall time, emails, peak RSS of the simulating process);
+2. the CRM import of that org into SQLite and PostgreSQL (first run and a repeated one).
+
+The simulated org (several GiB at 1,000 reps) is written to a temporary folder and deleted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--reps", type=int, default=1000)
+    parser.add_argument("--months", type=int, default=12)
+    args = parser.parse_args()
+    scratch = Path(tempfile.mkdtemp(prefix="rightturn-bench-"))
+    org = scratch / "org"
+    size = ["--reps", str(args.reps), "--months", str(args.months)]
+    try:
+        print(f"== simulate: {args.reps} reps x {args.months} months", flush=True)
+        subprocess.run(
+            [sys.executable, HERE / "bench_simulate.py", *size, "--out", org], check=True
+        )
+        print("== import crm", flush=True)
+        subprocess.run([sys.executable, HERE / "bench_import.py", "--org", org], check=True)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
