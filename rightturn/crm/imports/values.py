@@ -10,10 +10,21 @@ import unicodedata
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 
-import phonenumbers
+from rightturn.crm.identity import domain_name, email_address, phone_number
 
-_DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+__all__ = [
+    "domain_name",
+    "email_address",
+    "match_key",
+    "parse_date",
+    "parse_datetime",
+    "parse_int",
+    "parse_money",
+    "phone_number",
+    "slug",
+    "split_list",
+    "text",
+]
 
 
 def text(value: str | None) -> str | None:
@@ -92,27 +103,6 @@ def parse_int(value: str | None, column: str) -> int | None:
         raise ValueError(f"{column} {value!r} is not a whole number") from None
 
 
-def email_address(value: str, column: str) -> str:
-    """An email address, lower-cased (addresses are matched case-insensitively)."""
-    address = value.strip().lower()
-    if not _EMAIL.match(address):
-        raise ValueError(f"{column} has {value!r}, which is not an email address")
-    return address
-
-
-def domain_name(value: str, column: str) -> str:
-    """A web or email domain as stored: lower-case, no scheme, path, port or ``www.``."""
-    domain = value.strip().lower()
-    domain = re.sub(r"^[a-z][a-z0-9+.-]*://", "", domain)
-    domain = domain.split("/")[0].split(":")[0].lstrip("@").rstrip(".")
-    if domain.startswith("www."):
-        domain = domain[4:]
-    domain = domain.encode("idna").decode("ascii") if not domain.isascii() else domain
-    if not _DOMAIN.match(domain):
-        raise ValueError(f"{column} has {value!r}, which is not a domain name (e.g. acme.com)")
-    return domain
-
-
 def slug(value: str) -> str:
     """A stable id from a name: ``"Moses Frase"`` -> ``"moses-frase"``."""
     ascii_ = unicodedata.normalize("NFKD", value).encode("ascii", "ignore").decode("ascii")
@@ -122,17 +112,3 @@ def slug(value: str) -> str:
 def match_key(value: str) -> str:
     """A spelling-insensitive key: ``"GTXPro"`` and ``"GTX Pro"`` both give ``"gtxpro"``."""
     return re.sub(r"[^a-z0-9]", "", value.lower())
-
-
-def phone_number(value: str, column: str, region: str) -> str:
-    """A phone number in E.164 (``+14155550134``); national numbers are read in ``region``."""
-    try:
-        number = phonenumbers.parse(value, region)
-    except phonenumbers.NumberParseException:
-        raise ValueError(f"{column} has {value!r}, which is not a phone number") from None
-    if not phonenumbers.is_possible_number(number):
-        raise ValueError(
-            f"{column} has {value!r}, which is not a possible phone number in {region} "
-            "(write it with its country code, e.g. +44 20 7946 0958)"
-        )
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
