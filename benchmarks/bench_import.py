@@ -53,7 +53,8 @@ def bench(url: str, label: str, crm: Path) -> None:
         t = report.totals
         print(
             f"{label:10} {attempt:14} {t.read:>9,} rows in {took:7.1f} s "
-            f"({t.read / took:>8,.0f} rows/s) created {t.created:,} updated {t.updated:,}"
+            f"({t.read / took:>8,.0f} rows/s) created {t.created:,} updated {t.updated:,}",
+            flush=True,
         )
     store.close()
 
