@@ -1,19 +1,15 @@
-"""The ``rightturn`` command line. Each command parses its flags, calls one domain function, and
-renders the result; errors are translated to a message and an exit code in one place
-(:func:`_errors`)."""
+"""Commands over the CRM: init, import, summary, quarantine, simulate, demo."""
 
 from __future__ import annotations
 
-import functools
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -25,7 +21,18 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from rightturn import __version__
+from rightturn.cli.common import (
+    DbOption,
+    app,
+    console,
+    err,
+    errors,
+    import_app,
+    money,
+    open_store,
+    plural,
+    steps,
+)
 from rightturn.config import load_settings
 from rightturn.crm.imports import ImportReport, import_crm, import_maven
 from rightturn.crm.quarantine import list_quarantine
@@ -33,68 +40,11 @@ from rightturn.crm.store import Store, redact
 from rightturn.crm.summary import OrgSummary, org_summary
 from rightturn.errors import RightturnError
 
-app = typer.Typer(
-    name="rightturn",
-    help="Sales management in the system: capture, associate, inspect, measure, forecast.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-)
-import_app = typer.Typer(help="Import CRM data (upserts by id: re-running changes nothing).")
-app.add_typer(import_app, name="import")
-
-console = Console()
-err = Console(stderr=True)
-
-DbOption = Annotated[
-    str | None,
-    typer.Option(
-        "--db",
-        help="Database URL. Default: $RIGHTTURN_DB, else sqlite:///rightturn.db.",
-        show_default=False,
-    ),
-]
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def _errors(func: F) -> F:
-    """Turn rightturn's errors into a one-line message and exit code 2, never a traceback."""
-
-    @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return func(*args, **kwargs)
-        except RightturnError as exc:
-            err.print(f"[bold red]error:[/] {exc}", highlight=False)
-            raise typer.Exit(2) from None
-
-    return wrapper  # type: ignore[return-value]
-
-
-def _version(value: bool) -> None:
-    if value:
-        console.print(f"rightturn {__version__}")
-        raise typer.Exit()
-
-
-@app.callback()
-def main(
-    version: Annotated[
-        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")
-    ] = False,
-) -> None:
-    """rightturn: sales management in the system."""
-
-
-def _open(db: str | None) -> Store:
-    return Store.open(load_settings(db).db_url)
-
-
 # --- database -----------------------------------------------------------------------------
 
 
 @app.command()
-@_errors
+@errors
 def init(db: DbOption = None) -> None:
     """Create the database, or upgrade it to this version's schema."""
     url = load_settings(db).db_url
@@ -109,22 +59,22 @@ def init(db: DbOption = None) -> None:
 
 
 @app.command()
-@_errors
+@errors
 def summary(db: DbOption = None) -> None:
     """Show what the database holds: people, accounts, open pipeline by stage, win rate."""
-    store = _open(db)
+    store = open_store(db)
     _render_summary(org_summary(store), redact(store.url))
 
 
 @app.command()
-@_errors
+@errors
 def quarantine(
     db: DbOption = None,
     kind: Annotated[str | None, typer.Option(help="Only this kind, e.g. crm_row.")] = None,
     limit: Annotated[int, typer.Option(help="Show at most this many.")] = 50,
 ) -> None:
     """List the input rightturn could not use, with where it came from and why."""
-    items, total = list_quarantine(_open(db), kind=kind, limit=limit)
+    items, total = list_quarantine(open_store(db), kind=kind, limit=limit)
     if not total:
         console.print("Nothing is quarantined.")
         return
@@ -142,7 +92,7 @@ def quarantine(
 
 
 @import_app.command("crm")
-@_errors
+@errors
 def import_crm_command(
     folder: Annotated[Path, typer.Argument(help="Folder with reps.csv, accounts.csv, ...")],
     db: DbOption = None,
@@ -150,20 +100,20 @@ def import_crm_command(
     """Import CRM data in the canonical CSV layout (see README)."""
     settings = load_settings(db)
     store = Store.open(settings.db_url)
-    with _steps("Importing") as step:
+    with steps("Importing") as step:
         report = import_crm(store, folder, phone_region=settings.phone_region, progress=step)
     _render_report(report)
 
 
 @import_app.command("maven")
-@_errors
+@errors
 def import_maven_command(
     folder: Annotated[Path, typer.Argument(help="Folder with sales_pipeline.csv and friends.")],
     db: DbOption = None,
 ) -> None:
     """Import the Maven Analytics "CRM + Sales + Opportunities" sample data set."""
-    store = _open(db)
-    with _steps("Importing") as step:
+    store = open_store(db)
+    with steps("Importing") as step:
         report = import_maven(store, folder, progress=step)
     _render_report(report)
 
@@ -172,7 +122,7 @@ def import_maven_command(
 
 
 @app.command()
-@_errors
+@errors
 def simulate(
     out: Annotated[Path, typer.Option(help="Folder to write the organisation's raw sources to.")],
     seed: Annotated[int, typer.Option(help="Random seed; the same seed gives the same org.")] = 7,
@@ -193,7 +143,7 @@ def simulate(
 
 
 @app.command()
-@_errors
+@errors
 def demo(
     db: DbOption = None,
     seed: Annotated[int, typer.Option(help="Random seed of the simulated org.")] = 7,
@@ -220,7 +170,7 @@ def demo(
         )
     with _workdir(keep) as folder:
         summary = _simulate(folder, seed=seed, reps=reps, months=months, end=None)
-        with _steps("Importing the CRM") as step:
+        with steps("Importing the CRM") as step:
             report = import_crm(
                 store, folder / "crm", phone_region=settings.phone_region, progress=step
             )
@@ -262,19 +212,6 @@ def _simulate(out: Path, *, seed: int, reps: int, months: int, end: date | None)
 
 
 @contextmanager
-def _steps(label: str) -> Iterator[Callable[[str], None]]:
-    with Progress(
-        SpinnerColumn(),
-        TextColumn("{task.description}"),
-        TimeElapsedColumn(),
-        console=err,
-        transient=True,
-    ) as bar:
-        task = bar.add_task(label, total=None)
-        yield lambda step: bar.update(task, description=f"{label}: {step}")
-
-
-@contextmanager
 def _workdir(keep: Path | None) -> Iterator[Path]:
     if keep is not None:
         keep.mkdir(parents=True, exist_ok=True)
@@ -291,14 +228,6 @@ def _date(value: str | None, flag: str) -> date | None:
         return date.fromisoformat(value)
     except ValueError:
         raise RightturnError(f"{flag} {value!r} is not a date; write it as YYYY-MM-DD") from None
-
-
-def _n(count: int, one: str, many: str | None = None) -> str:
-    return f"{count:,} {one if count == 1 else many or one + 's'}"
-
-
-def _money(value: Any) -> str:
-    return f"${value:,.0f}"
 
 
 def _render_report(report: ImportReport, *, brief: bool = False) -> None:
@@ -336,15 +265,16 @@ def _render_report(report: ImportReport, *, brief: bool = False) -> None:
 def _render_summary(s: OrgSummary, where: str) -> None:
     console.print(f"\n[bold]{where}[/]")
     console.print(
-        f"{_n(s.reps, 'rep')} and {_n(s.managers, 'manager')} in {_n(s.teams, 'team')} · "
-        f"{_n(s.accounts, 'account')} · {_n(s.contacts, 'contact')} · "
-        f"{_n(s.opportunities, 'opportunity', 'opportunities')}"
-        + (f" · {_n(s.activities, 'activity', 'activities')}" if s.activities else ""),
+        f"{plural(s.reps, 'rep')} and {plural(s.managers, 'manager')} in "
+        f"{plural(s.teams, 'team')} · "
+        f"{plural(s.accounts, 'account')} · {plural(s.contacts, 'contact')} · "
+        f"{plural(s.opportunities, 'opportunity', 'opportunities')}"
+        + (f" · {plural(s.activities, 'activity', 'activities')}" if s.activities else ""),
         highlight=False,
     )
     win = f"{s.win_rate:.1%}" if s.win_rate is not None else "n/a (nothing closed yet)"
     console.print(
-        f"Won {s.won:,} ({_money(s.won_value)}) · lost {s.lost:,} · "
+        f"Won {s.won:,} ({money(s.won_value)}) · lost {s.lost:,} · "
         f"[bold]win rate {win}[/] (won / (won + lost), by count)",
         highlight=False,
     )
@@ -354,8 +284,8 @@ def _render_summary(s: OrgSummary, where: str) -> None:
         table.add_column("deals", justify="right")
         table.add_column("amount", justify="right")
         for line in s.open_by_stage:
-            table.add_row(line.stage, f"{line.count:,}", _money(line.amount))
-        table.add_row("[bold]total[/]", f"[bold]{s.open:,}[/]", f"[bold]{_money(s.open_value)}[/]")
+            table.add_row(line.stage, f"{line.count:,}", money(line.amount))
+        table.add_row("[bold]total[/]", f"[bold]{s.open:,}[/]", f"[bold]{money(s.open_value)}[/]")
         console.print(table)
     if s.quarantined:
         console.print(f"{s.quarantined:,} input items are quarantined: `rightturn quarantine`.")

@@ -1,0 +1,14 @@
+"""The ``rightturn`` command line.
+
+Each command parses its flags, calls one domain function, and renders the result; errors are
+translated to a message and exit code 2 in one place (:func:`rightturn.cli.common.errors`).
+Commands live by domain: ``crm`` (init, import, summary, simulate, demo) and ``capture``
+(capture, review, activities, evaluate, blocklist).
+"""
+
+from __future__ import annotations
+
+from rightturn.cli import crm  # noqa: F401  (registers its commands)
+from rightturn.cli.common import app
+
+__all__ = ["app"]
