@@ -7,6 +7,8 @@ here and nowhere else.
 |---------|------------------|---------------------------|
 | db_url  | ``RIGHTTURN_DB`` | ``sqlite:///rightturn.db`` |
 | phone_region | ``RIGHTTURN_PHONE_REGION`` | ``US`` (how national phone numbers are read) |
+| capture_batch | ``RIGHTTURN_CAPTURE_BATCH`` | ``2000`` items per transaction |
+| IMAP password | ``RIGHTTURN_IMAP_PASSWORD`` (or ``--password-env NAME``) | prompt |
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ class Settings:
 
     db_url: str = DEFAULT_DB_URL
     phone_region: str = "US"
+    capture_batch: int = 2000
 
 
 def resolve_db_url(flag: str | None = None) -> str:
@@ -47,4 +50,13 @@ def load_settings(db: str | None = None) -> Settings:
         raise ConfigError(
             f"{PHONE_REGION_ENV}={region!r} is not a two-letter country code such as US, GB or DE"
         )
-    return Settings(db_url=resolve_db_url(db), phone_region=region)
+    batch = os.environ.get("RIGHTTURN_CAPTURE_BATCH") or "2000"
+    if not batch.isdigit() or int(batch) < 1:
+        raise ConfigError(f"RIGHTTURN_CAPTURE_BATCH={batch!r} is not a positive whole number")
+    return Settings(db_url=resolve_db_url(db), phone_region=region, capture_batch=int(batch))
+
+
+def secret(env_var: str) -> str | None:
+    """A secret (a password) from the environment, or None; never logged, never stored."""
+    value = os.environ.get(env_var)
+    return value if value else None

@@ -111,3 +111,20 @@ class Source:
     def read(self, checkpoint: str | None) -> Iterator[Located]:
         """Yield items from ``checkpoint`` on (None: from the start)."""
         raise NotImplementedError
+
+
+class ItemsSource(Source):
+    """Items already parsed elsewhere (the HTTP API, tests): the pipeline's simplest source."""
+
+    def __init__(self, key: str, items: list[Item], label: str | None = None) -> None:
+        self.key = key
+        self.label = label or key
+        self._items = items
+
+    def total(self) -> int:
+        return len(self._items)
+
+    def read(self, checkpoint: str | None) -> Iterator[Located]:
+        start = int(checkpoint) if checkpoint else 0
+        for n, item in enumerate(self._items[start:], start=start + 1):
+            yield Located(item, str(n), n)

@@ -103,6 +103,7 @@ def import_crm_command(
     with steps("Importing") as step:
         report = import_crm(store, folder, phone_region=settings.phone_region, progress=step)
     _render_report(report)
+    _reassociate_if_changed(store, report)
 
 
 @import_app.command("maven")
@@ -116,6 +117,7 @@ def import_maven_command(
     with steps("Importing") as step:
         report = import_maven(store, folder, progress=step)
     _render_report(report)
+    _reassociate_if_changed(store, report)
 
 
 # --- the demo organisation ----------------------------------------------------------------
@@ -156,7 +158,8 @@ def demo(
         bool, typer.Option("--fresh", help="Empty the database first (for a demo database).")
     ] = False,
 ) -> None:
-    """Simulate a demo sales org, import it, and show what is there."""
+    """Simulate a demo sales org, import its CRM, capture its mail, calls and meetings, and show
+    what is there."""
     settings = load_settings(db)
     store = Store(settings.db_url)
     if fresh:
@@ -178,8 +181,11 @@ def demo(
         console.print(
             f"Raw sources: {summary.emails:,} emails, {summary.calls:,} calls, "
             f"{summary.meetings:,} meetings in {folder}"
-            + ("" if keep else " (a temporary folder, removed now; --keep DIR keeps them)")
+            + ("" if keep else " (a temporary folder, removed afterwards; --keep DIR keeps them)")
         )
+        from rightturn.cli.capture import capture_sources, org_sources
+
+        capture_sources(store, org_sources(folder, settings.phone_region))
     _render_summary(org_summary(store), redact(store.url))
 
 
@@ -209,6 +215,19 @@ def _simulate(out: Path, *, seed: int, reps: int, months: int, end: date | None)
             return simulate_org(out, seed=seed, reps=reps, months=months, end=end, progress=tick)
         except ValueError as exc:
             raise RightturnError(str(exc)) from exc
+
+
+@contextmanager
+def _reassociate_if_changed(store: Store, report: ImportReport) -> None:
+    """New identities, roles or deals may move past activity: associate it again."""
+    from rightturn.associate.rerun import has_activities, reassociate
+
+    if not report.changed or not has_activities(store):
+        return
+    with steps("Associating past activity again") as step:
+        changed = reassociate(store, progress=lambda done, total: step(f"{done:,} activities"))
+    moved = sum(changed.values())
+    console.print(f"Re-associated past activity: {plural(moved, 'activity', 'activities')} moved.")
 
 
 @contextmanager

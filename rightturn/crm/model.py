@@ -274,6 +274,8 @@ class Activity(Base):
     duration_s: Mapped[int | None] = mapped_column(Integer)
     outcome: Mapped[str | None] = mapped_column(String(50))
     thread_id: Mapped[str | None] = mapped_column(String(1000), index=True)
+    # The normalized subject's hash: rebuilds threads for mail that carries no reply headers.
+    subject_key: Mapped[str | None] = mapped_column(String(40), index=True)
     source: Mapped[str] = mapped_column(String(50))
     source_id: Mapped[str] = mapped_column(String(1000))
     # Sender, date, normalized subject and body hash: finds copies whose Message-ID was rewritten.
@@ -350,4 +352,60 @@ class QuarantineItem(Base):
     position: Mapped[str] = mapped_column(String(200))  # line, byte offset, UID
     reason: Mapped[str] = mapped_column(Text)
     excerpt: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class DroppedItem(Base):
+    """A captured item the filters left out (internal, bulk, auto-reply, personal, blocklist,
+    cancelled), kept with the reason so nothing disappears silently."""
+
+    __tablename__ = "dropped_items"
+    __table_args__ = (UniqueConstraint("kind", "source_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(10))
+    source: Mapped[str] = mapped_column(String(50))
+    source_id: Mapped[str] = mapped_column(String(1000))
+    position: Mapped[str] = mapped_column(String(1000))
+    reason: Mapped[str] = mapped_column(String(30), index=True)
+    detail: Mapped[str | None] = mapped_column(Text)
+    occurred_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    rep_id: Mapped[str | None] = mapped_column(ForeignKey("reps.rep_id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Suggestion(Base):
+    """A ranked candidate opportunity for an activity that needs review."""
+
+    __tablename__ = "association_suggestions"
+    __table_args__ = (UniqueConstraint("activity_id", "opportunity_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    activity_id: Mapped[int] = mapped_column(
+        ForeignKey("activities.activity_id", ondelete="CASCADE"), index=True
+    )
+    opportunity_id: Mapped[str] = mapped_column(
+        ForeignKey("opportunities.opportunity_id", ondelete="CASCADE")
+    )
+    rank: Mapped[int] = mapped_column(Integer)
+    score: Mapped[float] = mapped_column(Float)
+    reason: Mapped[str] = mapped_column(Text)
+
+
+class CaptureCheckpoint(Base):
+    """Where a capture source stands, written in the same transaction as the items before it."""
+
+    __tablename__ = "capture_checkpoints"
+
+    source_key: Mapped[str] = mapped_column(String(1000), primary_key=True)
+    checkpoint: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class BlocklistEntry(Base):
+    """An address or domain whose mail, calls and meetings are never captured."""
+
+    __tablename__ = "blocklist"
+
+    entry: Mapped[str] = mapped_column(String(320), primary_key=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

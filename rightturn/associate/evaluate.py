@@ -1,0 +1,124 @@
+"""``rightturn evaluate association``: stored associations against the simulator's truth.
+
+For each of contact, account and opportunity, over every activity in ``truth/activities.csv``:
+
+- **precision** = activities filed under the true record / activities filed under any record;
+- **recall** = activities filed under the true record / activities that truly have one.
+
+An activity that was dropped or never captured counts as filed under nothing. Also reported: the
+share of stored activities left for review, and how the filters treated the noise (internal mail,
+newsletters, auto-replies, personal mail) against real sales activity.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy import select
+
+from rightturn.crm.model import Activity, DroppedItem
+from rightturn.crm.store import Store
+from rightturn.errors import SourceError
+
+FIELDS = ("contact", "account", "opportunity")
+NOISE = frozenset({"internal", "newsletter", "auto_reply", "personal"})
+
+
+@dataclass(frozen=True)
+class Score:
+    correct: int
+    predicted: int
+    actual: int
+
+    @property
+    def precision(self) -> float | None:
+        return self.correct / self.predicted if self.predicted else None
+
+    @property
+    def recall(self) -> float | None:
+        return self.correct / self.actual if self.actual else None
+
+
+@dataclass
+class Evaluation:
+    scores: dict[str, Score]
+    activities: int  # rows in the truth
+    stored: int  # of those, stored as activities
+    needs_review: int
+    noise: int
+    noise_dropped: int
+    sales_dropped: int
+    missing: int  # in the truth, neither stored nor dropped
+    wrong_opportunities: Counter[str] = field(default_factory=Counter)  # reasons of wrong links
+
+    @property
+    def review_rate(self) -> float | None:
+        return self.needs_review / self.stored if self.stored else None
+
+
+def _value(cell: str | None) -> str | None:
+    return None if cell in (None, "", "none") else cell
+
+
+def evaluate_association(store: Store, truth_dir: Path) -> Evaluation:
+    """Compare what the store holds with ``truth_dir/activities.csv``."""
+    path = truth_dir / "activities.csv"
+    if not path.is_file():
+        path = truth_dir / "truth" / "activities.csv"
+    if not path.is_file():
+        raise SourceError(
+            f"no truth file at {truth_dir}/activities.csv: give the simulated org's truth/ folder "
+            "(written by `rightturn simulate --out DIR`)"
+        )
+    with store.session() as s:
+        stored = {
+            (kind, sid): (contact, account, opp, status, reason)
+            for kind, sid, contact, account, opp, status, reason in s.execute(
+                select(
+                    Activity.kind,
+                    Activity.source_id,
+                    Activity.contact_id,
+                    Activity.account_id,
+                    Activity.opportunity_id,
+                    Activity.status,
+                    Activity.reason,
+                )
+            )
+        }
+        dropped = set(s.execute(select(DroppedItem.kind, DroppedItem.source_id)).tuples().all())
+    counts = {f: [0, 0, 0] for f in FIELDS}
+    ev = Evaluation({}, 0, 0, 0, 0, 0, 0, 0)
+    with path.open(newline="", encoding="utf-8") as handle:
+        for row in csv.DictReader(handle):
+            ev.activities += 1
+            key = (row["kind"], row["source_id"])
+            got = stored.get(key)
+            noise = row["category"] in NOISE
+            ev.noise += noise
+            if got is None:
+                if key in dropped:
+                    ev.noise_dropped += noise
+                    ev.sales_dropped += not noise
+                else:
+                    ev.missing += 1
+            else:
+                ev.stored += 1
+                ev.needs_review += got[3] == "needs_review"
+            truth = (
+                _value(row["contact_id"]),
+                _value(row["account_id"]),
+                _value(row["opportunity_id"]),
+            )
+            predicted = got[:3] if got else (None, None, None)
+            for name, t, p in zip(FIELDS, truth, predicted, strict=True):
+                c = counts[name]
+                c[0] += p is not None and p == t
+                c[1] += p is not None
+                c[2] += t is not None
+            if got and predicted[2] is not None and predicted[2] != truth[2]:
+                ev.wrong_opportunities[(got[4] or "").split(":")[0][:80]] += 1
+    ev.scores = {name: Score(*c) for name, c in counts.items()}
+    return ev

@@ -1,0 +1,137 @@
+"""The review queue: activities whose opportunity the evidence did not single out.
+
+A person's choice is stored on every activity of the thread, marked ``manual``; automatic runs
+(capture of later replies, re-association after identity changes) never overwrite it, and later
+messages of the thread inherit it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import delete, func, or_, select, update
+
+from rightturn.crm.model import Activity, Opportunity, Suggestion
+from rightturn.crm.store import Store
+from rightturn.crm.types import utcnow
+from rightturn.errors import NotFound
+
+
+@dataclass(frozen=True)
+class ReviewItem:
+    activity_id: int
+    kind: str
+    occurred_at: datetime
+    rep_id: str | None
+    account_id: str | None
+    subject: str | None
+    reason: str | None
+    thread_size: int
+    suggestions: list[tuple[str, float, str]] = field(default_factory=list)
+
+
+def review_queue(
+    store: Store, *, rep_id: str | None = None, limit: int = 50
+) -> tuple[list[ReviewItem], int]:
+    """The oldest ``limit`` activities needing review (one per thread) and how many threads wait."""
+    where = [Activity.status == "needs_review"]
+    if rep_id:
+        where.append(Activity.rep_id == rep_id)
+    thread = func.coalesce(
+        Activity.thread_id, func.cast(Activity.activity_id, Activity.thread_id.type)
+    )
+    first = (
+        select(func.min(Activity.activity_id).label("activity_id"), func.count().label("n"))
+        .where(*where)
+        .group_by(thread)
+        .subquery()
+    )
+    with store.session() as s:
+        total = s.scalar(select(func.count()).select_from(first)) or 0
+        rows = s.execute(
+            select(Activity, first.c.n)
+            .join(first, first.c.activity_id == Activity.activity_id)
+            .order_by(Activity.occurred_at, Activity.activity_id)
+            .limit(limit)
+        ).all()
+        ids = [a.activity_id for a, _ in rows]
+        suggestions: dict[int, list[tuple[str, float, str]]] = {}
+        for sug in s.scalars(
+            select(Suggestion).where(Suggestion.activity_id.in_(ids)).order_by(Suggestion.rank)
+        ):
+            suggestions.setdefault(sug.activity_id, []).append(
+                (sug.opportunity_id, sug.score, sug.reason)
+            )
+    items = [
+        ReviewItem(
+            activity_id=a.activity_id,
+            kind=a.kind,
+            occurred_at=a.occurred_at,
+            rep_id=a.rep_id,
+            account_id=a.account_id,
+            subject=a.subject,
+            reason=a.reason,
+            thread_size=n,
+            suggestions=suggestions.get(a.activity_id, []),
+        )
+        for a, n in rows
+    ]
+    return items, total
+
+
+@dataclass(frozen=True)
+class Resolution:
+    activity_ids: list[int]
+    opportunity_id: str | None
+    account_id: str | None
+
+
+def resolve(
+    store: Store,
+    activity_id: int,
+    *,
+    opportunity_id: str | None = None,
+    account_only: bool = False,
+    unlink: bool = False,
+    who: str = "a person",
+) -> Resolution:
+    """File an activity's whole thread under an opportunity, its account only, or nothing.
+
+    Exactly one of ``opportunity_id``, ``account_only`` or ``unlink`` is given.
+    """
+    if sum((opportunity_id is not None, account_only, unlink)) != 1:
+        raise ValueError("choose exactly one of an opportunity, account only, or unlink")
+    with store.session() as s:
+        activity = s.get(Activity, activity_id)
+        if activity is None:
+            raise NotFound(f"no activity {activity_id}: see `rightturn review` for the queue")
+        account_id = activity.account_id
+        if opportunity_id is not None:
+            opp = s.get(Opportunity, opportunity_id)
+            if opp is None:
+                raise NotFound(
+                    f"no opportunity {opportunity_id!r}; check the id in the suggestions"
+                )
+            account_id = opp.account_id
+        if unlink:
+            account_id = None
+        members = [Activity.activity_id == activity_id]
+        if activity.thread_id:
+            members.append(Activity.thread_id == activity.thread_id)
+        ids = list(s.scalars(select(Activity.activity_id).where(or_(*members))))
+        target = opportunity_id or account_id or "nothing"
+        s.execute(
+            update(Activity)
+            .where(Activity.activity_id.in_(ids))
+            .values(
+                opportunity_id=opportunity_id,
+                account_id=account_id,
+                status="associated" if account_id else "unmatched",
+                confidence=1.0,
+                manual=True,
+                reason=f"filed under {target} by {who} on {utcnow():%Y-%m-%d}",
+            )
+        )
+        s.execute(delete(Suggestion).where(Suggestion.activity_id.in_(ids)))
+    return Resolution(ids, opportunity_id, account_id)

@@ -1,0 +1,342 @@
+"""The capture pipeline: every source ends here.
+
+parse (the source) -> filter -> dedupe -> associate -> store, in batches. Each batch is one
+transaction that also stores the source's checkpoint, so a run killed at any point resumes where
+the last committed batch ended: nothing is lost and nothing is stored twice (and the unique key on
+``(kind, source_id)`` makes a replay harmless even without the checkpoint).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import func, select, tuple_
+from sqlalchemy.orm import Session
+
+from rightturn.associate.engine import Decision, ThreadHint, associate
+from rightturn.associate.identity import IdentityIndex, load_index
+from rightturn.capture.excerpt import normalized_subject
+from rightturn.capture.filters import drop_reason
+from rightturn.capture.items import Captured, Located, Rejected, Source
+from rightturn.capture.store import ActivityWriter
+from rightturn.crm.model import Activity, CaptureCheckpoint, DroppedItem
+from rightturn.crm.store import Store
+
+log = logging.getLogger(__name__)
+
+# (source, units done, units in all if known, items read so far)
+Progress = Callable[[Source, int, int | None, int], None]
+BATCH = 2000
+CHUNK = 5000
+# A reply without reply headers joins the latest thread with its subject within this window.
+SUBJECT_THREAD_WINDOW = timedelta(days=60)
+
+
+@dataclass
+class CaptureStats:
+    """What a capture run did; ``read`` = stored + merged + dropped + quarantined + skipped."""
+
+    read: int = 0
+    stored: int = 0  # new activities
+    merged: int = 0  # already stored (another mailbox, a re-run): participants merged
+    skipped: int = 0  # dropped before, in an earlier run
+    quarantined: int = 0
+    dropped: Counter[str] = field(default_factory=Counter)
+    status: Counter[str] = field(default_factory=Counter)  # associated, needs_review, unmatched
+    with_opportunity: int = 0
+    new_contacts: int = 0
+
+    def add(self, other: CaptureStats) -> None:
+        for name in (
+            "read",
+            "stored",
+            "merged",
+            "skipped",
+            "quarantined",
+            "with_opportunity",
+            "new_contacts",
+        ):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.dropped.update(other.dropped)
+        self.status.update(other.status)
+
+
+def capture(
+    store: Store,
+    sources: Iterable[Source],
+    *,
+    progress: Progress | None = None,
+    batch: int = BATCH,
+) -> CaptureStats:
+    """Run every source through the pipeline, resuming each from its checkpoint."""
+    stats = CaptureStats()
+    with store.session() as s:
+        index = load_index(s)
+    for source in sources:
+        stats.add(_run_source(store, source, index, progress, batch))
+    return stats
+
+
+def _run_source(
+    store: Store, source: Source, index: IdentityIndex, progress: Progress | None, size: int
+) -> CaptureStats:
+    stats = CaptureStats()
+    with store.session() as s:
+        checkpoint = s.scalar(
+            select(CaptureCheckpoint.checkpoint).where(CaptureCheckpoint.source_key == source.key)
+        )
+    total = source.total()
+    pending: list[Located] = []
+    for located in source.read(checkpoint):
+        pending.append(located)
+        if len(pending) >= size:
+            _commit(store, source, pending, index, stats)
+            if progress:
+                progress(source, located.done, total, stats.read)
+            pending = []
+    if pending:
+        _commit(store, source, pending, index, stats)
+        if progress:
+            progress(source, pending[-1].done, total, stats.read)
+    log.info("capture %s: %s", source.key, stats)
+    return stats
+
+
+def _commit(
+    store: Store, source: Source, batch: list[Located], index: IdentityIndex, stats: CaptureStats
+) -> None:
+    with store.session() as s:
+        _Batch(s, index, stats).run([located.item for located in batch])
+        writer_checkpoint(s, source.key, batch[-1].checkpoint)
+
+
+def writer_checkpoint(session: Session, key: str, checkpoint: str) -> None:
+    """Store where a source stands, in the caller's transaction."""
+    row = session.get(CaptureCheckpoint, key)
+    if row is None:
+        session.add(CaptureCheckpoint(source_key=key, checkpoint=checkpoint))
+    else:
+        row.checkpoint = checkpoint
+
+
+def fingerprint(item: Captured) -> str | None:
+    """Sender, date, normalized subject and body hash: one email whose Message-ID was rewritten."""
+    if item.kind != "email" or item.sender is None:
+        return None
+    raw = "|".join(
+        (
+            item.sender.address,
+            item.occurred_at.strftime("%Y%m%d%H%M%S"),
+            normalized_subject(item.subject or ""),
+            item.body_hash or "",
+        )
+    )
+    return hashlib.sha1(raw.encode()).hexdigest()
+
+
+def subject_key(subject: str | None) -> str | None:
+    norm = normalized_subject(subject or "")
+    return hashlib.sha1(norm.encode()).hexdigest() if norm else None
+
+
+class _Batch:
+    """One batch: dedupe against the store, filter, associate, write."""
+
+    def __init__(self, session: Session, index: IdentityIndex, stats: CaptureStats) -> None:
+        self.s = session
+        self.index = index
+        self.stats = stats
+        self.writer = ActivityWriter(session)
+        # Threads decided in this batch: Message-ID -> (thread_id, hint)
+        self.local: dict[str, tuple[str, ThreadHint]] = {}
+
+    def run(self, items: list[Captured | Rejected]) -> None:
+        captured: dict[tuple[str, str], Captured] = {}
+        for item in items:
+            self.stats.read += 1
+            if isinstance(item, Rejected):
+                self.writer.quarantine(item)
+                self.stats.quarantined += 1
+                continue
+            key = (item.kind, item.source_id)
+            if key in captured:  # the same message twice in one batch (two mailboxes)
+                captured[key].parties = _merge_parties(captured[key].parties, item.parties)
+                self.stats.merged += 1
+            else:
+                captured[key] = item
+        if not captured:
+            return
+        stored = self._existing(Activity, captured)
+        dropped = self._existing(DroppedItem, captured)
+        fresh: list[Captured] = []
+        for key, item in captured.items():
+            if key in stored:
+                self.writer.merge_participants(stored[key], item, self.index)
+                self.stats.merged += 1
+            elif key in dropped:
+                self.stats.skipped += 1
+            else:
+                fresh.append(item)
+        by_print = self._by_fingerprint(fresh)
+        threads = self._thread_hints(fresh)
+        for item in fresh:
+            fp = fingerprint(item)
+            if fp is not None and fp in by_print:
+                self.writer.merge_participants(by_print[fp], item, self.index)
+                self.stats.merged += 1
+                continue
+            reason = drop_reason(item, self.index)
+            if reason is not None:
+                self.writer.drop(item, *reason, rep_id=_rep_of(item, self.index))
+                self.stats.dropped[reason[0]] += 1
+                continue
+            thread_id, hint = self._thread_of(item, threads)
+            decision = associate(item, self.index, hint)
+            self.writer.add(item, decision, thread_id, fp, subject_key(item.subject))
+            self._remember(item, thread_id, decision, hint)
+            self.index.record_filed(decision.contact_id, item.occurred_at, decision.opportunity_id)
+            self.stats.stored += 1
+            self.stats.status[decision.status] += 1
+            self.stats.with_opportunity += decision.opportunity_id is not None
+            self.stats.new_contacts += len(decision.new_contacts)
+        self.writer.flush()
+
+    # --- look-ups in the store, one query per batch -----------------------------------------
+
+    def _existing(
+        self, model: type, captured: dict[tuple[str, str], Captured]
+    ) -> dict[tuple[str, str], int]:
+        keys = list(captured)
+        found: dict[tuple[str, str], int] = {}
+        pk = model.activity_id if model is Activity else model.id
+        for start in range(0, len(keys), CHUNK):
+            chunk = keys[start : start + CHUNK]
+            query = select(model.kind, model.source_id, pk).where(
+                tuple_(model.kind, model.source_id).in_(chunk)
+            )
+            for kind, source_id, ident in self.s.execute(query):
+                found[(kind, source_id)] = ident
+        return found
+
+    def _by_fingerprint(self, fresh: list[Captured]) -> dict[str, int]:
+        prints = [fp for item in fresh if (fp := fingerprint(item))]
+        found: dict[str, int] = {}
+        for start in range(0, len(prints), CHUNK):
+            query = select(Activity.fingerprint, Activity.activity_id).where(
+                Activity.fingerprint.in_(prints[start : start + CHUNK])
+            )
+            found.update(self.s.execute(query).tuples().all())
+        return found
+
+    def _thread_hints(self, fresh: list[Captured]) -> dict[str, tuple[str, ThreadHint]]:
+        """Message-ID -> (thread_id, hint) for every stored message these items refer to."""
+        refs = sorted({r for item in fresh for r in _refs(item)})
+        found: dict[str, tuple[str, ThreadHint]] = {}
+        for start in range(0, len(refs), CHUNK):
+            query = select(
+                Activity.source_id,
+                Activity.thread_id,
+                Activity.opportunity_id,
+                Activity.account_id,
+                Activity.manual,
+                Activity.subject,
+            ).where(Activity.kind == "email", Activity.source_id.in_(refs[start : start + CHUNK]))
+            for source_id, thread_id, opp, account, manual, subject in self.s.execute(query):
+                found[source_id] = (
+                    thread_id or source_id,
+                    ThreadHint(opp, account, manual, subject),
+                )
+        starts = self._thread_starts(sorted({t for t, _ in found.values()}))
+        return {
+            sid: (tid, replace(hint, started_at=starts.get(tid)))
+            for sid, (tid, hint) in found.items()
+        }
+
+    def _thread_starts(self, thread_ids: list[str]) -> dict[str, Any]:
+        """When each thread's first stored message was sent."""
+        starts: dict[str, Any] = {}
+        for start in range(0, len(thread_ids), CHUNK):
+            query = (
+                select(Activity.thread_id, func.min(Activity.occurred_at))
+                .where(Activity.thread_id.in_(thread_ids[start : start + CHUNK]))
+                .group_by(Activity.thread_id)
+            )
+            starts.update(self.s.execute(query).tuples().all())
+        return starts
+
+    def _thread_of(
+        self, item: Captured, stored: dict[str, tuple[str, ThreadHint]]
+    ) -> tuple[str, ThreadHint | None]:
+        if item.kind != "email":
+            return item.source_id, None
+        refs = _refs(item)
+        # The nearest ancestor that is known decides: the parent first, then older references.
+        for ref in reversed(refs):
+            known = self.local.get(ref) or stored.get(ref)
+            if known is not None:
+                return known
+        if refs:
+            return refs[0], None
+        if (
+            item.subject
+            and normalized_subject(item.subject) != (item.subject or "").strip().lower()
+        ):
+            return self._thread_by_subject(item)
+        return item.source_id, None
+
+    def _thread_by_subject(self, item: Captured) -> tuple[str, ThreadHint | None]:
+        """Mail without reply headers (Enron): the latest thread with the same subject."""
+        key = subject_key(item.subject)
+        query = (
+            select(
+                Activity.thread_id, Activity.opportunity_id, Activity.account_id, Activity.manual
+            )
+            .where(
+                Activity.subject_key == key,
+                Activity.occurred_at <= item.occurred_at,
+                Activity.occurred_at >= item.occurred_at - SUBJECT_THREAD_WINDOW,
+            )
+            .order_by(Activity.occurred_at.desc())
+            .limit(1)
+        )
+        row = self.s.execute(query).first()
+        if row is None:
+            return item.source_id, None
+        started = self._thread_starts([row.thread_id]).get(row.thread_id)
+        return row.thread_id, ThreadHint(
+            row.opportunity_id, row.account_id, row.manual, started_at=started
+        )
+
+    def _remember(
+        self, item: Captured, thread_id: str, decision: Decision, parent: ThreadHint | None
+    ) -> None:
+        if item.kind == "email":
+            started = parent.started_at if parent and parent.started_at else item.occurred_at
+            self.local[item.source_id] = (
+                thread_id,
+                ThreadHint(
+                    decision.opportunity_id, decision.account_id, False, item.subject, started
+                ),
+            )
+
+
+def _refs(item: Captured) -> list[str]:
+    refs = list(item.references)
+    if item.in_reply_to and item.in_reply_to not in refs:
+        refs.append(item.in_reply_to)
+    return refs
+
+
+def _merge_parties(a: list, b: list) -> list:
+    seen = {(p.role, p.address) for p in a}
+    return a + [p for p in b if (p.role, p.address) not in seen]
+
+
+def _rep_of(item: Captured, index: IdentityIndex) -> str | None:
+    return next((rep for p in item.parties if (rep := index.rep_of(p.address))), None)
