@@ -3,7 +3,8 @@
     python benchmarks/run.py [--reps 1000] [--months 12]
 
 1. the simulator at scale (wall time, emails, peak RSS of the simulating process);
-2. the CRM import of that org into SQLite and PostgreSQL (first run and a repeated one).
+2. the CRM import of that org into SQLite and PostgreSQL (first run and a repeated one);
+3. capture throughput, mailboxes to stored activity, on a 100-rep org and the Enron sample.
 
 The simulated org (several GiB at 1,000 reps) is written to a temporary folder and deleted.
 """
@@ -35,6 +36,9 @@ def main() -> int:
         )
         print("== import crm", flush=True)
         subprocess.run([sys.executable, HERE / "bench_import.py", "--org", org], check=True)
+        shutil.rmtree(org, ignore_errors=True)
+        print("== capture (100 reps x 12 months)", flush=True)
+        subprocess.run([sys.executable, HERE / "bench_capture.py", "--reps", "100"], check=True)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     return 0

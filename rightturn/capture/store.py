@@ -120,7 +120,7 @@ class ActivityWriter:
         self._write_buyer_actions(ids)
         self._write_merges()
         for chunk in _chunks(self.dropped):
-            self.s.execute(insert(DroppedItem), chunk)
+            self.s.execute(insert(DroppedItem.__table__), chunk)
         self._write_quarantine()
 
     def _write_contacts(self) -> None:
@@ -135,24 +135,32 @@ class ActivityWriter:
         new = [c for c in new if c["contact_id"] not in have]
         for chunk in _chunks(new):
             self.s.execute(
-                insert(Contact),
+                insert(Contact.__table__),
                 [{"contact_id": c["contact_id"], "account_id": c["account_id"], "name": c["name"],
                   "auto_created": True} for c in chunk],
             )  # fmt: skip
             self.s.execute(
-                insert(ContactEmail),
+                insert(ContactEmail.__table__),
                 [{"contact_id": c["contact_id"], "email": c["address"]} for c in chunk],
             )
 
     def _write_activities(self) -> list[int]:
-        ids: list[int] = []
+        """Insert the new activities and return their ids, in buffer order.
+
+        Core executemany without RETURNING, then one query for the ids: several times faster
+        than the ORM's per-row bulk path, which dominated capture time.
+        """
+        table = Activity.__table__
         for chunk in _chunks(self.activities):
-            result = self.s.execute(
-                insert(Activity).returning(Activity.activity_id, sort_by_parameter_order=True),
-                chunk,
+            self.s.execute(insert(table), chunk)
+        keys = [(row["kind"], row["source_id"]) for row in self.activities]
+        ids: dict[tuple[str, str], int] = {}
+        for chunk in _chunks(keys):
+            query = select(table.c.kind, table.c.source_id, table.c.activity_id).where(
+                tuple_(table.c.kind, table.c.source_id).in_(chunk)
             )
-            ids.extend(result.scalars())
-        return ids
+            ids.update({(k, sid): ident for k, sid, ident in self.s.execute(query)})
+        return [ids[key] for key in keys]
 
     def _write_participants(self, ids: list[int]) -> None:
         rows, suggestions = [], []
@@ -169,9 +177,9 @@ class ActivityWriter:
                      "score": score, "reason": reason}
                 )  # fmt: skip
         for chunk in _chunks(rows):
-            self.s.execute(insert(ActivityParticipant), chunk)
+            self.s.execute(insert(ActivityParticipant.__table__), chunk)
         for chunk in _chunks(suggestions):
-            self.s.execute(insert(Suggestion), chunk)
+            self.s.execute(insert(Suggestion.__table__), chunk)
 
     def _write_buyer_actions(self, ids: list[int]) -> None:
         """Replies, call-backs and accepted meetings: the buyer responses practices earn."""
@@ -203,7 +211,7 @@ class ActivityWriter:
                     actions.append(_action("reply", activity_id, parent, item, decision))
         actions += self._call_backs(calls)
         for chunk in _chunks(actions):
-            self.s.execute(insert(BuyerAction), chunk)
+            self.s.execute(insert(BuyerAction.__table__), chunk)
 
     def _call_backs(self, calls: list[tuple[int, Captured, Decision]]) -> list[dict[str, Any]]:
         """An inbound call from a contact the rep called (or wrote to) in the days before."""
@@ -265,7 +273,7 @@ class ActivityWriter:
                     )
                 )
         for chunk in _chunks(rows):
-            self.s.execute(insert(ActivityParticipant), chunk)
+            self.s.execute(insert(ActivityParticipant.__table__), chunk)
 
     def _write_quarantine(self) -> None:
         if not self.rejected:
@@ -288,7 +296,7 @@ class ActivityWriter:
             if key not in have
         ]  # fmt: skip
         for chunk in _chunks(rows):
-            self.s.execute(insert(QuarantineItem), chunk)
+            self.s.execute(insert(QuarantineItem.__table__), chunk)
 
 
 def _participant(
