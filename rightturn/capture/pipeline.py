@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import func, select, tuple_
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from rightturn.associate.engine import Decision, ThreadHint, associate
@@ -212,16 +212,18 @@ class _Batch:
     def _existing(
         self, model: type, captured: dict[tuple[str, str], Captured]
     ) -> dict[tuple[str, str], int]:
-        keys = list(captured)
+        # By source_id alone (the index's leading column), then kind in Python: a row-value
+        # IN list is not an index look-up on PostgreSQL.
+        ids = sorted({source_id for _, source_id in captured})
         found: dict[tuple[str, str], int] = {}
         pk = model.activity_id if model is Activity else model.id
-        for start in range(0, len(keys), CHUNK):
-            chunk = keys[start : start + CHUNK]
+        for start in range(0, len(ids), CHUNK):
             query = select(model.kind, model.source_id, pk).where(
-                tuple_(model.kind, model.source_id).in_(chunk)
+                model.source_id.in_(ids[start : start + CHUNK])
             )
             for kind, source_id, ident in self.s.execute(query):
-                found[(kind, source_id)] = ident
+                if (kind, source_id) in captured:
+                    found[(kind, source_id)] = ident
         return found
 
     def _by_fingerprint(self, fresh: list[Captured]) -> dict[str, int]:

@@ -154,12 +154,13 @@ class ActivityWriter:
         for chunk in _chunks(self.activities):
             self.s.execute(insert(table), chunk)
         keys = [(row["kind"], row["source_id"]) for row in self.activities]
+        wanted = set(keys)
         ids: dict[tuple[str, str], int] = {}
-        for chunk in _chunks(keys):
+        for chunk in _chunks(sorted({sid for _, sid in keys})):
             query = select(table.c.kind, table.c.source_id, table.c.activity_id).where(
-                tuple_(table.c.kind, table.c.source_id).in_(chunk)
+                table.c.source_id.in_(chunk)
             )
-            ids.update({(k, sid): ident for k, sid, ident in self.s.execute(query)})
+            ids.update({(k, sid): i for k, sid, i in self.s.execute(query) if (k, sid) in wanted})
         return [ids[key] for key in keys]
 
     def _write_participants(self, ids: list[int]) -> None:

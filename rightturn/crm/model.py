@@ -257,8 +257,9 @@ class Activity(Base):
         CheckConstraint(_in("kind", ACTIVITY_KINDS), name="kind"),
         CheckConstraint(_in("direction", DIRECTIONS), name="direction"),
         CheckConstraint(_in("status", ASSOCIATION_STATUSES), name="status"),
-        # The dedupe key: a Message-ID, a call id or an event UID names one activity.
-        UniqueConstraint("kind", "source_id"),
+        # The dedupe key: a Message-ID, a call id or an event UID names one activity (source_id
+        # first, so look-ups by id alone use the index too).
+        UniqueConstraint("source_id", "kind"),
         Index("ix_activities_rep_occurred", "rep_id", "occurred_at"),
         Index("ix_activities_opportunity_occurred", "opportunity_id", "occurred_at"),
         Index("ix_activities_account_occurred", "account_id", "occurred_at"),
@@ -360,7 +361,7 @@ class DroppedItem(Base):
     cancelled), kept with the reason so nothing disappears silently."""
 
     __tablename__ = "dropped_items"
-    __table_args__ = (UniqueConstraint("kind", "source_id"),)
+    __table_args__ = (UniqueConstraint("source_id", "kind"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     kind: Mapped[str] = mapped_column(String(10))

@@ -80,7 +80,7 @@ def upgrade() -> None:
             ["rep_id"], ["reps.rep_id"], name=op.f("fk_activities_rep_id_reps")
         ),
         sa.PrimaryKeyConstraint("activity_id", name=op.f("pk_activities")),
-        sa.UniqueConstraint("kind", "source_id", name=op.f("uq_activities_kind_source_id")),
+        sa.UniqueConstraint("source_id", "kind", name=op.f("uq_activities_source_id_kind")),
     )
     with op.batch_alter_table("activities", schema=None) as batch_op:
         batch_op.create_index(

@@ -47,7 +47,7 @@ def upgrade() -> None:
             ["rep_id"], ["reps.rep_id"], name=op.f("fk_dropped_items_rep_id_reps")
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_dropped_items")),
-        sa.UniqueConstraint("kind", "source_id", name=op.f("uq_dropped_items_kind_source_id")),
+        sa.UniqueConstraint("source_id", "kind", name=op.f("uq_dropped_items_source_id_kind")),
     )
     with op.batch_alter_table("dropped_items", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_dropped_items_reason"), ["reason"], unique=False)
