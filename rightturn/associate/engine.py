@@ -122,7 +122,7 @@ def associate(item: Captured, index: IdentityIndex, thread: ThreadHint | None = 
         if people.reason:
             decision.reason = people.reason
         return decision
-    _choose_opportunity(item, index, people, decision, started)
+    _choose_opportunity(item, index, people, decision, started, in_thread=thread is not None)
     return decision
 
 
@@ -225,6 +225,8 @@ def _choose_opportunity(
     people: _People,
     decision: Decision,
     started: datetime | None,
+    *,
+    in_thread: bool = False,
 ) -> None:
     """Step 3: pick the opportunity, or say why none (see module docstring)."""
     account = decision.account_id
@@ -248,9 +250,19 @@ def _choose_opportunity(
             return
     body = (item.body_excerpt or "").lower()
     named = {p for p in index.products if p.lower() in subject}
+    # A body that tours several products (a platform overview) is evidence for none of them.
+    if sum(p.lower() in body for p in index.products) > 1:
+        body = ""
     recent = index.recent_opportunity(people.contact_id, when)
+    # People alone are enough for a buyer's new email, a call or a meeting. A rep's new email,
+    # or a reply in a thread not filed under a deal, must also name the deal's product: reps
+    # write to their deal contacts about other things too (another product, a new need).
+    content_needed = item.kind == "email" and (in_thread or decision.direction == "outbound")
     scored = sorted(
-        ((_score(opp, people, subject, body, named, recent), opp) for opp in candidates),
+        (
+            (_score(opp, people, subject, body, named, recent, content_needed), opp)
+            for opp in candidates
+        ),
         key=lambda s: (-s[0][0], s[1].opportunity_id),
     )
     (best, why), top = scored[0]
@@ -290,8 +302,9 @@ def _score(
     body: str,
     named: set[str],
     recent: str | None,
+    content_needed: bool = False,
 ) -> tuple[float, str]:
-    score, why = 0.0, []
+    score, why, content = 0.0, [], False
     roles = people.contacts & opp.contacts
     if roles:
         score += 0.45
@@ -306,6 +319,7 @@ def _score(
         product = opp.product.lower()
         if opp.product in named:
             score += 0.35
+            content = True
             why.append(f"its product {opp.product!r} is in the subject")
         elif named:
             # The subject is about another product: evidence against this deal.
@@ -313,10 +327,14 @@ def _score(
             why.append(f"the subject names {', '.join(sorted(named))}, not {opp.product!r}")
         elif product in body:
             score += 0.15
+            content = True
             why.append(f"its product {opp.product!r} is in the body")
     if recent == opp.opportunity_id:
         score += 0.2
         why.append("the contact's latest activity was filed under it")
+    if content_needed and not content and score > 0:
+        score = min(score, 0.3)
+        why.append("but the message does not name its product")
     return score, "; ".join(why) or "no evidence"
 
 

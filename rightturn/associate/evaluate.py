@@ -119,6 +119,19 @@ def evaluate_association(store: Store, truth_dir: Path) -> Evaluation:
                 c[1] += p is not None
                 c[2] += t is not None
             if got and predicted[2] is not None and predicted[2] != truth[2]:
-                ev.wrong_opportunities[(got[4] or "").split(":")[0][:80]] += 1
+                ev.wrong_opportunities[_rule(got[4] or "")] += 1
     ev.scores = {name: Score(*c) for name, c in counts.items()}
     return ev
+
+
+def _rule(reason: str) -> str:
+    """Which association rule a stored reason comes from, for grouping mistakes."""
+    for marker, rule in (
+        ("by a person", "a person's choice"),
+        ("thread of", "inherited from the thread"),
+        ("subject names", "the subject names the opportunity"),
+        ("the only one open", "people evidence on the only open opportunity"),
+    ):
+        if marker in reason:
+            return rule
+    return "scored evidence among several open opportunities"

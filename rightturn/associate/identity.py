@@ -18,6 +18,7 @@ from publicsuffixlist import PublicSuffixList
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from rightturn.crm.identity import NATIONAL, national_digits
 from rightturn.crm.model import (
     AccountDomain,
     Activity,
@@ -95,9 +96,18 @@ class IdentityIndex:
     blocklist: set[str] = field(default_factory=set)
     # contact -> sorted (when, opportunity) of activities filed under an opportunity
     filed: dict[str, list[tuple[datetime, str]]] = field(default_factory=lambda: defaultdict(list))
+    by_national: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
     recent_window: timedelta = timedelta(days=21)
 
     # --- look-ups ---------------------------------------------------------------------------
+
+    def resolve(self, address: str) -> str:
+        """The known E.164 number a ``national:`` number stands for, when exactly one fits."""
+        if address.startswith(NATIONAL):
+            found = self.by_national.get(address[len(NATIONAL) :], set())
+            if len(found) == 1:
+                return next(iter(found))
+        return address
 
     def rep_of(self, address: str) -> str | None:
         return self.rep_by_email.get(address) or self.rep_by_phone.get(address)
@@ -177,6 +187,9 @@ def load_index(session: Session) -> IdentityIndex:
         index.contacts_by_email[email].append(contact)
     for phone, contact in session.execute(select(ContactPhone.phone, ContactPhone.contact_id)):
         index.contacts_by_phone[phone].append(contact)
+    for phone in [*index.rep_by_phone, *index.contacts_by_phone]:
+        if (digits := national_digits(phone)) is not None:
+            index.by_national[digits].add(phone)
     index.account_of_contact = dict(
         session.execute(select(Contact.contact_id, Contact.account_id)).tuples().all()
     )

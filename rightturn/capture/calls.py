@@ -79,7 +79,7 @@ import phonenumbers
 import yaml
 
 from rightturn.capture.items import Captured, Located, Party, Rejected, Role, Source
-from rightturn.crm.identity import phone_number
+from rightturn.crm.identity import national_number, phone_number
 from rightturn.errors import ConfigError, SourceError
 
 log = logging.getLogger(__name__)
@@ -390,9 +390,14 @@ class _RowReader:
             try:
                 e164 = _phone(text, fld, self.source.region)
             except ValueError as exc:
-                problems.append(str(exc))
-                keys.append(text)
-                continue
+                foreign = national_number(text)
+                if foreign is None:
+                    problems.append(str(exc))
+                    keys.append(text)
+                    continue
+                # Another country's national format: association matches it against the
+                # known numbers by its national digits.
+                e164 = foreign
             parties.append(Party(role, e164))
             keys.append(e164)
         if not parties:

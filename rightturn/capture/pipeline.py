@@ -186,6 +186,10 @@ class _Batch:
         by_print = self._by_fingerprint(fresh)
         threads = self._thread_hints(fresh)
         for item in fresh:
+            if item.kind == "call":
+                item.parties = [
+                    replace(p, address=self.index.resolve(p.address)) for p in item.parties
+                ]
             fp = fingerprint(item)
             if fp is not None and fp in by_print:
                 self.writer.merge_participants(by_print[fp], item, self.index)

@@ -48,3 +48,27 @@ def phone_number(value: str, column: str, region: str) -> str:
             "(write it with its country code, e.g. +44 20 7946 0958)"
         )
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+NATIONAL = "national:"
+
+
+def national_number(value: str) -> str | None:
+    """``national:DIGITS`` for a number written in some country's national format that the
+    default region cannot read (``020 7946 0958`` in a US log): the digits after the trunk
+    ``0``. Association resolves it against known numbers; None if it has too few digits."""
+    if "+" in value:
+        return None
+    digits = re.sub(r"\D", "", value)
+    if not digits.startswith("0") or digits.startswith("00"):
+        return None
+    digits = digits.lstrip("0")
+    return NATIONAL + digits if 6 <= len(digits) <= 14 else None
+
+
+def national_digits(e164: str) -> str | None:
+    """The national significant number of an E.164 number (``+442079460958`` -> ``2079460958``)."""
+    try:
+        return str(phonenumbers.parse(e164, None).national_number)
+    except phonenumbers.NumberParseException:
+        return None

@@ -210,3 +210,26 @@ def test_a_call_from_a_shared_switchboard_names_the_account_not_a_contact(crm: S
     a = stored(crm, "call-1")
     assert (a.rep_id, a.contact_id, a.account_id) == ("R1", None, "A1")
     assert "shared by 2 contacts" in a.reason
+
+
+def test_a_foreign_national_number_is_matched_by_its_national_digits(crm: Store) -> None:
+    # Carol's number written nationally in a log kept for another country: 0 415 555 0100.
+    call = Captured(
+        kind="call", source="test", source_id="call-2", position="1", occurred_at=WHEN,
+        parties=[Party("caller", "national:4155550100"), Party("callee", "+14155550134")],
+        direction_hint="inbound", duration_s=60, outcome="connected",
+    )  # fmt: skip
+    run(crm, call)
+    a = stored(crm, "call-2")
+    assert (a.rep_id, a.account_id) == ("R1", "A1")
+    with crm.session() as s:
+        from rightturn.crm.model import ActivityParticipant
+
+        addresses = set(
+            s.scalars(
+                select(ActivityParticipant.address).where(
+                    ActivityParticipant.activity_id == a.activity_id
+                )
+            )
+        )
+    assert "+14155550100" in addresses

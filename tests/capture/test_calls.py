@@ -55,7 +55,10 @@ def test_every_simulated_call_is_captured_with_e164_numbers(sim_calls: Path) -> 
         assert call.occurred_at.tzinfo is UTC
         assert (call.duration_s, call.outcome) == (int(row["duration_s"]), row["outcome"])
         assert call.direction_hint == row["direction"]
-        assert call.parties and all(E164.match(p.address) for p in call.parties)
+        # E.164, or another country's national number kept for association to resolve.
+        assert call.parties and all(
+            E164.match(p.address) or p.address.startswith("national:") for p in call.parties
+        )
         # A number written with its country code is always read, whatever the region.
         for column, role in (("from_number", "caller"), ("to_number", "callee")):
             if row[column].startswith(("+", "00")):
@@ -111,8 +114,12 @@ def test_a_national_number_of_another_country_is_read_with_that_region(tmp_path:
     (us,) = [loc.item for loc in _items(CallLogSource(path))]
     (gb,) = [loc.item for loc in _items(CallLogSource(path, region="GB"))]
     assert isinstance(us, Captured) and isinstance(gb, Captured)
-    # Read in the US the UK number is unreadable: the call is kept with the number that is.
-    assert [(p.role, p.address) for p in us.parties] == [("callee", "+14155550134")]
+    # Read in the US the UK number is not a US number: it is kept by its national digits, for
+    # association to match against the known numbers of other countries.
+    assert [(p.role, p.address) for p in us.parties] == [
+        ("caller", "national:2079460958"),
+        ("callee", "+14155550134"),
+    ]
     assert [p.address for p in gb.parties] == ["+442079460958", "+14155550134"]
     assert us.outcome is None
 
