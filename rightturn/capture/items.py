@@ -125,6 +125,7 @@ class ItemsSource(Source):
         return len(self._items)
 
     def read(self, checkpoint: str | None) -> Iterator[Located]:
-        start = int(checkpoint) if checkpoint else 0
-        for n, item in enumerate(self._items[start:], start=start + 1):
+        # Items handed over in memory are all read: a checkpoint of an earlier, different list
+        # means nothing here, and the (kind, source_id) key keeps a repeat harmless.
+        for n, item in enumerate(self._items, start=1):
             yield Located(item, str(n), n)

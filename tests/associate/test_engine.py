@@ -233,3 +233,36 @@ def test_a_foreign_national_number_is_matched_by_its_national_digits(crm: Store)
             )
         )
     assert "+14155550100" in addresses
+
+
+def test_a_new_address_on_a_contact_moves_past_activity_to_where_it_belongs(
+    crm: Store, tmp_path: Path
+) -> None:
+    from rightturn.associate.rerun import reassociate
+
+    run(crm, email("<r@x>", "carol.private@gmail.com", ["alice@seller.io"], subject="Atlas?"))
+    with crm.session() as s:
+        assert (
+            s.scalar(select(DroppedItem.reason).where(DroppedItem.source_id == "<r@x>"))
+            == "personal"
+        )
+    # A buyer's address nobody knows yet at a free-mail domain is personal; once the CRM lists it
+    # on Carol, the next capture and re-association file her mail under Acme.
+    files = dict(FILES)
+    files["contacts.csv"] = [
+        FILES["contacts.csv"][0],
+        "C1,A1,Carol Buyer,carol@acme.com;carol.private@gmail.com,+1 (415) 555-0100,VP Sales",
+        *FILES["contacts.csv"][2:],
+    ]
+    import_crm(crm, write(tmp_path / "crm2", files))
+    run(crm, email("<r2@x>", "carol.private@gmail.com", ["alice@seller.io"], subject="Atlas again"))
+    assert stored(crm, "<r2@x>").contact_id == "C1"
+    assert stored(crm, "<r2@x>").opportunity_id == "O1"
+    # And an activity stored before the change (here: unmatched) is associated again.
+    run(crm, email("<r3@x>", "alice@seller.io", ["new.buyer@example.org"], subject="Hi"))
+    assert stored(crm, "<r3@x>").status == "unmatched"
+    files["accounts.csv"] = [*files["accounts.csv"], "A9,Example Org,example.org,Retail,SMB,"]
+    import_crm(crm, write(tmp_path / "crm3", files))
+    changed = reassociate(crm)
+    assert stored(crm, "<r3@x>").account_id == "A9"
+    assert sum(changed.values()) >= 1
