@@ -183,14 +183,14 @@ class _Batch:
                 self.stats.skipped += 1
             else:
                 fresh.append(item)
-        by_print = self._by_fingerprint(fresh)
+        prints = [fingerprint(item) for item in fresh]
+        by_print = self._by_fingerprint([fp for fp in prints if fp])
         threads = self._thread_hints(fresh)
-        for item in fresh:
+        for item, fp in zip(fresh, prints, strict=True):
             if item.kind == "call":
                 item.parties = [
                     replace(p, address=self.index.resolve(p.address)) for p in item.parties
                 ]
-            fp = fingerprint(item)
             if fp is not None and fp in by_print:
                 self.writer.merge_participants(by_print[fp], item, self.index)
                 self.stats.merged += 1
@@ -230,8 +230,7 @@ class _Batch:
                     found[(kind, source_id)] = ident
         return found
 
-    def _by_fingerprint(self, fresh: list[Captured]) -> dict[str, int]:
-        prints = [fp for item in fresh if (fp := fingerprint(item))]
+    def _by_fingerprint(self, prints: list[str]) -> dict[str, int]:
         found: dict[str, int] = {}
         for start in range(0, len(prints), CHUNK):
             query = select(Activity.fingerprint, Activity.activity_id).where(
