@@ -155,6 +155,8 @@ class _Batch:
         self.writer = ActivityWriter(session)
         # Threads decided in this batch: Message-ID -> (thread_id, hint)
         self.local: dict[str, tuple[str, ThreadHint]] = {}
+        # Subject key -> (sent, thread_id, hint) of the latest message of this batch with it.
+        self.local_subjects: dict[str, tuple[Any, str, ThreadHint]] = {}
 
     def run(self, items: list[Captured | Rejected]) -> None:
         captured: dict[tuple[str, str], Captured] = {}
@@ -298,6 +300,13 @@ class _Batch:
     def _thread_by_subject(self, item: Captured) -> tuple[str, ThreadHint | None]:
         """Mail without reply headers (Enron): the latest thread with the same subject."""
         key = subject_key(item.subject)
+        # This batch first (not written yet), so threading does not depend on batch boundaries.
+        local = self.local_subjects.get(key or "")
+        if (
+            local is not None
+            and timedelta(0) <= item.occurred_at - local[0] <= SUBJECT_THREAD_WINDOW
+        ):
+            return local[1], local[2]
         query = (
             select(
                 Activity.thread_id, Activity.opportunity_id, Activity.account_id, Activity.manual
@@ -323,12 +332,13 @@ class _Batch:
     ) -> None:
         if item.kind == "email":
             started = parent.started_at if parent and parent.started_at else item.occurred_at
-            self.local[item.source_id] = (
-                thread_id,
-                ThreadHint(
-                    decision.opportunity_id, decision.account_id, False, item.subject, started
-                ),
+            hint = ThreadHint(
+                decision.opportunity_id, decision.account_id, False, item.subject, started
             )
+            self.local[item.source_id] = (thread_id, hint)
+            key = subject_key(item.subject)
+            if key:
+                self.local_subjects[key] = (item.occurred_at, thread_id, hint)
 
 
 def _refs(item: Captured) -> list[str]:
