@@ -104,6 +104,10 @@ class IdentityIndex:
     def resolve(self, address: str) -> str:
         """The known E.164 number a ``national:`` number stands for, when exactly one fits."""
         if address.startswith(NATIONAL):
+            if not self.by_national:  # built on first need: parsing every number costs
+                for phone in [*self.rep_by_phone, *self.contacts_by_phone]:
+                    if (digits := national_digits(phone)) is not None:
+                        self.by_national[digits].add(phone)
             found = self.by_national.get(address[len(NATIONAL) :], set())
             if len(found) == 1:
                 return next(iter(found))
@@ -187,9 +191,6 @@ def load_index(session: Session) -> IdentityIndex:
         index.contacts_by_email[email].append(contact)
     for phone, contact in session.execute(select(ContactPhone.phone, ContactPhone.contact_id)):
         index.contacts_by_phone[phone].append(contact)
-    for phone in [*index.rep_by_phone, *index.contacts_by_phone]:
-        if (digits := national_digits(phone)) is not None:
-            index.by_national[digits].add(phone)
     index.account_of_contact = dict(
         session.execute(select(Contact.contact_id, Contact.account_id)).tuples().all()
     )

@@ -124,7 +124,12 @@ class _Fields:
 
 
 def parse_message(
-    raw: bytes, *, source: str, position: str, origin: str | None = None
+    raw: bytes,
+    *,
+    source: str,
+    position: str,
+    origin: str | None = None,
+    lazy_body: bool = False,
 ) -> Captured | Rejected:
     """Parse one raw message into a ``Captured(kind="email")``, or a ``Rejected`` saying why.
 
@@ -134,16 +139,23 @@ def parse_message(
     message without From and recipients, without any usable date, or that is not a message
     at all is rejected with a reason and a header-only excerpt; bad charsets, broken MIME and
     missing parts are recovered as well as possible and the message is kept.
+
+    With ``lazy_body`` the body is cleaned only when :meth:`Captured.settle` asks (the pipeline
+    does so for messages it keeps): a third of a mailbox is noise or copies, and cleaning is the
+    costliest step of parsing. A message without a Message-ID is settled at once (its
+    synthesized id needs the body hash).
     """
     where = origin or source
     try:
-        return _parse(raw, source, position, where)
+        return _parse(raw, source, position, where, lazy_body)
     except Exception as exc:  # never let one message stop a mailbox; say which and why
         log.warning("email %s %s: parser failed: %r", where, position, exc)
         return _reject(raw, where, position, f"the message could not be parsed ({exc!r:.200})")
 
 
-def _parse(raw: bytes, source: str, position: str, where: str) -> Captured | Rejected:
+def _parse(
+    raw: bytes, source: str, position: str, where: str, lazy_body: bool = False
+) -> Captured | Rejected:
     raw = raw.lstrip(b"\r\n")
     if raw.startswith(b"From "):  # an mbox separator line left on an .eml file
         raw = raw.partition(b"\n")[2]
@@ -169,11 +181,15 @@ def _parse(raw: bytes, source: str, position: str, where: str) -> Captured | Rej
     text = fields.plain
     if not (text and text.strip()) and fields.html:
         text = html_to_text(fields.html)
-    cleaned = clean_body((text or "")[:_BODY_LIMIT])
-    body_hash = hashlib.sha256(" ".join(cleaned.split()).lower().encode()).hexdigest()
+    text = (text or "")[:_BODY_LIMIT]
+    if lazy_body and fields.message_id:
+        excerpt, body_hash, pending = None, None, text
+    else:
+        excerpt, body_hash = settle_body(text)
+        pending = None
     sender = next((p.address for p in fields.parties if p.role == "from"), "")
     message_id = fields.message_id or _synthesized_id(
-        sender, occurred, fields.subject or "", body_hash
+        sender, occurred, fields.subject or "", body_hash or ""
     )
     return Captured(
         kind="email",
@@ -183,12 +199,21 @@ def _parse(raw: bytes, source: str, position: str, where: str) -> Captured | Rej
         occurred_at=occurred,
         parties=fields.parties,
         subject=fields.subject,
-        body_excerpt=cleaned[:EXCERPT_CHARS] or None,
+        body_excerpt=excerpt,
         body_hash=body_hash,
+        pending_body=pending,
         in_reply_to=_first_id(fields.in_reply_to),
         references=_all_ids(fields.references),
         headers=fields.headers,
     )
+
+
+def settle_body(text: str) -> tuple[str | None, str]:
+    """The stored excerpt (quotes and signature stripped, at most EXCERPT_CHARS) and the hash
+    of the whole cleaned body (whitespace-collapsed, lower-cased)."""
+    cleaned = clean_body(text)
+    body_hash = hashlib.sha256(" ".join(cleaned.split()).lower().encode()).hexdigest()
+    return cleaned[:EXCERPT_CHARS] or None, body_hash
 
 
 # --- the fast path ---------------------------------------------------------------------------

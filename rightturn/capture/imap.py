@@ -337,7 +337,11 @@ class ImapSource(Source):
         internal = data.get(b"INTERNALDATE") if isinstance(data, dict) else None
         # origin: a rejection names this folder (the source key), a capture the channel.
         return parse_message(
-            _with_date(bytes(raw), internal), source=CHANNEL, position=position, origin=self.key
+            _with_date(bytes(raw), internal),
+            source=CHANNEL,
+            position=position,
+            origin=self.key,
+            lazy_body=True,
         )
 
 

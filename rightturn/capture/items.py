@@ -58,6 +58,17 @@ class Captured:
     # X-Autoreply, X-Auto-Response-Suppress — names lower-cased.
     headers: dict[str, str] = field(default_factory=dict)
     cancelled: bool = False  # meetings
+    # A body not cleaned yet (see email_parse.parse_message's lazy_body): settle() cleans it.
+    pending_body: str | None = field(default=None, repr=False, compare=False)
+
+    def settle(self) -> Captured:
+        """Compute ``body_excerpt`` and ``body_hash`` if the source left the body raw."""
+        if self.pending_body is not None:
+            from rightturn.capture.email_parse import settle_body
+
+            self.body_excerpt, self.body_hash = settle_body(self.pending_body)
+            self.pending_body = None
+        return self
 
     @property
     def sender(self) -> Party | None:

@@ -114,7 +114,9 @@ class MboxSource(Source):
         if final and b"\n\n" not in raw and b"\r\n\r\n" not in raw:
             item = self._truncated(raw, position)
         else:
-            item = parse_message(raw, source="mbox", position=position, origin=str(self.path))
+            item = parse_message(
+                raw, source="mbox", position=position, origin=str(self.path), lazy_body=True
+            )
         return Located(item, f"{end}:{guard}", end)
 
     def _truncated(self, raw: bytes, position: str) -> Rejected:
@@ -168,7 +170,9 @@ class _FileSetSource(Source):
                     "email", str(path), position, f"cannot be read: {exc.strerror}"
                 )
             else:
-                item = parse_message(raw, source=self.channel, position=position, origin=position)
+                item = parse_message(
+                    raw, source=self.channel, position=position, origin=position, lazy_body=True
+                )
             yield Located(item, key, done)
 
 

@@ -185,22 +185,26 @@ class _Batch:
                 self.stats.skipped += 1
             else:
                 fresh.append(item)
-        prints = [fingerprint(item) for item in fresh]
-        by_print = self._by_fingerprint([fp for fp in prints if fp])
-        threads = self._thread_hints(fresh)
-        for item, fp in zip(fresh, prints, strict=True):
+        # Filter first: what is dropped needs neither its body cleaned nor a fingerprint.
+        kept: list[Captured] = []
+        for item in fresh:
             if item.kind == "call":
                 item.parties = [
                     replace(p, address=self.index.resolve(p.address)) for p in item.parties
                 ]
-            if fp is not None and fp in by_print:
-                self.writer.merge_participants(by_print[fp], item, self.index)
-                self.stats.merged += 1
-                continue
             reason = drop_reason(item, self.index)
             if reason is not None:
                 self.writer.drop(item, *reason, rep_id=_rep_of(item, self.index))
                 self.stats.dropped[reason[0]] += 1
+            else:
+                kept.append(item.settle())
+        prints = [fingerprint(item) for item in kept]
+        by_print = self._by_fingerprint([fp for fp in prints if fp])
+        threads = self._thread_hints(kept)
+        for item, fp in zip(kept, prints, strict=True):
+            if fp is not None and fp in by_print:
+                self.writer.merge_participants(by_print[fp], item, self.index)
+                self.stats.merged += 1
                 continue
             thread_id, hint = self._thread_of(item, threads)
             decision = associate(item, self.index, hint)
