@@ -126,17 +126,28 @@ def writer_checkpoint(session: Session, key: str, checkpoint: str) -> None:
 
 
 def fingerprint(item: Captured) -> str | None:
-    """Sender, date, normalized subject and body hash: one email whose Message-ID was rewritten."""
-    if item.kind != "email" or item.sender is None:
-        return None
-    raw = "|".join(
-        (
-            item.sender.address,
-            item.occurred_at.strftime("%Y%m%d%H%M%S"),
-            normalized_subject(item.subject or ""),
-            item.body_hash or "",
+    """What makes two records the same activity when their ids differ.
+
+    Email: sender, date, normalized subject and body hash (Exchange rewrites Message-IDs).
+    Calls: the minute it started and both numbers (two call logs, a phone system's and a
+    dialer's, give one call different ids). Meetings keep their UID, which calendars share.
+    """
+    if item.kind == "call":
+        numbers = sorted(p.address for p in item.parties)
+        if len(numbers) < 2:
+            return None
+        raw = "|".join(("call", item.occurred_at.strftime("%Y%m%d%H%M"), *numbers))
+    elif item.kind == "email" and item.sender is not None:
+        raw = "|".join(
+            (
+                item.sender.address,
+                item.occurred_at.strftime("%Y%m%d%H%M%S"),
+                normalized_subject(item.subject or ""),
+                item.body_hash or "",
+            )
         )
-    )
+    else:
+        return None
     return hashlib.sha1(raw.encode()).hexdigest()
 
 

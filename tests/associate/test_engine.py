@@ -266,3 +266,19 @@ def test_a_new_address_on_a_contact_moves_past_activity_to_where_it_belongs(
     changed = reassociate(crm)
     assert stored(crm, "<r3@x>").account_id == "A9"
     assert sum(changed.values()) >= 1
+
+
+def test_the_same_call_in_two_logs_is_one_activity(crm: Store) -> None:
+    def call(sid: str, second: int) -> Captured:
+        return Captured(
+            kind="call", source="test", source_id=sid, position=sid,
+            occurred_at=WHEN.replace(second=second),
+            parties=[Party("caller", "+14155550134"), Party("callee", "+14155550100")],
+            direction_hint="outbound", duration_s=120, outcome="connected",
+        )  # fmt: skip
+
+    run(crm, call("pbx-1", 5), key="pbx")
+    run(crm, call("dialer-77", 9), key="dialer")  # the same call, logged by another system
+    with crm.session() as s:
+        calls = s.scalars(select(Activity).where(Activity.kind == "call")).all()
+    assert [c.source_id for c in calls] == ["pbx-1"]
