@@ -104,3 +104,38 @@ def test_demo_builds_an_org_imports_it_and_refuses_to_overwrite_without_fresh(
     assert code == 2 and "--fresh" in out
     code, out = run("demo", "--db", url, "--reps", "3", "--months", "2", "--fresh")
     assert code == 0, out
+
+
+def test_capture_review_export_evaluate_and_blocklist_from_the_command_line(
+    tmp_path: Path,
+) -> None:
+    url = f"sqlite:///{tmp_path / 'c.db'}"
+    org = tmp_path / "org"
+    assert (
+        run("simulate", "--out", str(org), "--reps", "3", "--months", "2", "--end", "2026-06-30")[0]
+        == 0
+    )
+    assert run("import", "crm", str(org / "crm"), "--db", url)[0] == 0
+    code, out = run("blocklist", "add", "Someone@Example.COM", "gmail.com", "--db", url)
+    assert code == 0 and "Added 2 entries" in out
+    code, out = run("blocklist", "list", "--db", url)
+    assert "someone@example.com" in out and "gmail.com" in out
+    code, out = run("capture", "org", str(org), "--db", url)
+    assert code == 0, out
+    assert "new activities stored" in out and "rep hours" in out
+    assert "filtered: blocklist" in out  # gmail.com personal mail is now blocked outright
+    code, out = run("capture", "org", str(org), "--db", url)
+    assert code == 0 and "new activities stored" in out
+    code, out = run(
+        "activities", "export", "--format", "csv", "--db", url, "--output", str(tmp_path / "a.csv")
+    )
+    header = (tmp_path / "a.csv").read_text().splitlines()[0]
+    assert header.startswith("activity_id,kind,source,source_id,occurred_at,direction,rep_id")
+    code, out = run("activities", "export", "--dropped", "--db", url)
+    assert code == 0 and "blocklist" in out and "internal" in out
+    code, out = run("evaluate", "association", "--truth", str(org / "truth"), "--db", url)
+    assert code == 0 and "opportunity" in out and "precision" in out
+    code, out = run("review", "--db", url)
+    assert code == 0 and ("Needs review" in out or "Nothing needs review" in out)
+    code, out = run("activities", "export", "--format", "json", "--db", url)
+    assert code == 2 and "--format csv" in out

@@ -272,3 +272,30 @@ def test_the_password_is_not_in_the_repr():
     src = ImapSource("imap.example.com", 993, "carol", "pw-in-repr?", "INBOX")
     assert "pw-in-repr?" not in repr(src)
     assert src.key == "imap:carol@imap.example.com:993/INBOX"
+
+
+def test_capturing_imap_twice_and_after_a_resync_stores_each_message_once(dovecot, mail, tmp_path):
+    from sqlalchemy import func, select
+
+    from rightturn.capture.pipeline import capture
+    from rightturn.crm.model import Activity, DroppedItem
+    from rightturn.crm.store import Store
+
+    store = Store.open(f"sqlite:///{tmp_path / 'imap.db'}")
+    dovecot.append("Sent", mail[:6])
+
+    def total() -> int:
+        with store.session() as s:
+            kept = s.scalar(select(func.count()).select_from(Activity)) or 0
+            dropped = s.scalar(select(func.count()).select_from(DroppedItem)) or 0
+        return kept + dropped
+
+    first = capture(store, [source(dovecot, "Sent")])
+    assert first.read == 6 and total() == 6
+    again = capture(store, [source(dovecot, "Sent")])  # incremental: nothing new on the server
+    assert again.read == 0
+    dovecot.recreate("Sent")  # a changed UIDVALIDITY: the folder is read again from UID 1
+    dovecot.append("Sent", mail[:7])
+    resync = capture(store, [source(dovecot, "Sent")])
+    assert resync.read == 7
+    assert total() == 7  # the six already stored are not stored again; the new one is
