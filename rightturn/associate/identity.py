@@ -49,6 +49,8 @@ FREE_MAIL = frozenset(
 )  # fmt: skip
 
 _PSL = PublicSuffixList()
+# How many filed activities per contact the index keeps for the "latest activity" evidence.
+FILED_PER_CONTACT = 16
 
 
 @lru_cache(maxsize=200_000)
@@ -167,8 +169,12 @@ class IdentityIndex:
     def record_filed(
         self, contact_id: str | None, when: datetime, opportunity_id: str | None
     ) -> None:
+        """Remember a filed activity; only the latest few per contact, so memory stays flat."""
         if contact_id and opportunity_id:
-            insort(self.filed[contact_id], (when, opportunity_id))
+            filed = self.filed[contact_id]
+            insort(filed, (when, opportunity_id))
+            if len(filed) > FILED_PER_CONTACT:
+                del filed[0]
 
     # --- growing during a run ---------------------------------------------------------------
 
@@ -232,6 +238,7 @@ def load_index(session: Session) -> IdentityIndex:
     )
     for contact, when, opp in session.execute(filed):
         index.filed[contact].append((when, opp))
-    for entries in index.filed.values():
+    for contact, entries in index.filed.items():
         entries.sort()
+        index.filed[contact] = entries[-FILED_PER_CONTACT:]
     return index
