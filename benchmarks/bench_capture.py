@@ -17,11 +17,11 @@ import shutil
 import sys
 import tempfile
 import time
-import uuid
 from datetime import date
 from pathlib import Path
 
-PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+from pgschema import temp_schema
+
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
 
 
@@ -57,26 +57,6 @@ def run(label: str, url: str, crm: Path | None, mboxes: list[Path]) -> None:
     )
 
 
-def _pg() -> tuple[str, str] | None:
-    try:
-        import psycopg
-
-        schema = f"rt_bench_{uuid.uuid4().hex[:8]}"
-        with psycopg.connect(PG.replace("+psycopg", ""), autocommit=True, connect_timeout=3) as c:
-            c.execute(f"CREATE SCHEMA {schema}")
-        return f"{PG}?options=-csearch_path%3D{schema}", schema
-    except Exception as exc:
-        print(f"postgresql: skipped ({str(exc).splitlines()[0]})")
-        return None
-
-
-def _drop(schema: str) -> None:
-    import psycopg
-
-    with psycopg.connect(PG.replace("+psycopg", ""), autocommit=True) as c:
-        c.execute(f"DROP SCHEMA {schema} CASCADE")
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--reps", type=int, default=100)
@@ -91,12 +71,9 @@ def main() -> int:
         simulate_org(org, seed=7, reps=args.reps, months=args.months, end=date(2026, 6, 30))
         mboxes = sorted((org / "mail").glob("*.mbox"))
         run("simulated org, sqlite", f"sqlite:///{work / 'a.db'}", org / "crm", mboxes)
-        pg = _pg()
-        if pg:
-            try:
-                run("simulated org, postgresql", pg[0], org / "crm", mboxes)
-            finally:
-                _drop(pg[1])
+        with temp_schema() as pg:
+            if pg:
+                run("simulated org, postgresql", pg, org / "crm", mboxes)
         enron = SHARED / "enron-sample" / "enron_sample_all.mbox"
         if enron.is_file():
             run("enron sample, sqlite", f"sqlite:///{work / 'e.db'}", None, [enron])

@@ -13,35 +13,14 @@ import shutil
 import sys
 import tempfile
 import time
-import uuid
 from datetime import date
 from pathlib import Path
+
+from pgschema import temp_schema
 
 from rightturn.crm.imports import import_crm
 from rightturn.crm.store import Store
 from rightturn.simulate import simulate_org
-
-PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-
-
-def _pg_schema() -> tuple[str, str] | None:
-    try:
-        import psycopg
-
-        schema = f"rt_bench_{uuid.uuid4().hex[:8]}"
-        with psycopg.connect(PG.replace("+psycopg", ""), autocommit=True, connect_timeout=3) as c:
-            c.execute(f"CREATE SCHEMA {schema}")
-        return f"{PG}?options=-csearch_path%3D{schema}", schema
-    except Exception as exc:
-        print(f"postgresql: skipped ({str(exc).splitlines()[0]})")
-        return None
-
-
-def _drop(schema: str) -> None:
-    import psycopg
-
-    with psycopg.connect(PG.replace("+psycopg", ""), autocommit=True) as c:
-        c.execute(f"DROP SCHEMA {schema} CASCADE")
 
 
 def bench(url: str, label: str, crm: Path) -> None:
@@ -73,12 +52,9 @@ def main() -> int:
             print(f"simulating {args.reps} reps x {args.months} months ...", flush=True)
             simulate_org(org, seed=7, reps=args.reps, months=args.months, end=date(2026, 6, 30))
         bench(f"sqlite:///{work / 'bench.db'}", "sqlite", org / "crm")
-        pg = _pg_schema()
-        if pg:
-            try:
-                bench(pg[0], "postgresql", org / "crm")
-            finally:
-                _drop(pg[1])
+        with temp_schema() as pg:
+            if pg:
+                bench(pg, "postgresql", org / "crm")
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return 0
