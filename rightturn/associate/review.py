@@ -12,7 +12,7 @@ from datetime import datetime
 
 from sqlalchemy import delete, func, or_, select, update
 
-from rightturn.crm.model import Activity, Opportunity, Suggestion
+from rightturn.crm.model import Account, Activity, Opportunity, Suggestion
 from rightturn.crm.store import Store
 from rightturn.crm.types import utcnow
 from rightturn.errors import NotFound
@@ -25,6 +25,7 @@ class ReviewItem:
     occurred_at: datetime
     rep_id: str | None
     account_id: str | None
+    account_name: str | None
     subject: str | None
     reason: str | None
     thread_size: int
@@ -50,12 +51,13 @@ def review_queue(
     with store.session() as s:
         total = s.scalar(select(func.count()).select_from(first)) or 0
         rows = s.execute(
-            select(Activity, first.c.n)
+            select(Activity, first.c.n, Account.name)
             .join(first, first.c.activity_id == Activity.activity_id)
+            .outerjoin(Account, Account.account_id == Activity.account_id)
             .order_by(Activity.occurred_at, Activity.activity_id)
             .limit(limit)
         ).all()
-        ids = [a.activity_id for a, _ in rows]
+        ids = [a.activity_id for a, _, _ in rows]
         suggestions: dict[int, list[tuple[str, float, str]]] = {}
         for sug in s.scalars(
             select(Suggestion).where(Suggestion.activity_id.in_(ids)).order_by(Suggestion.rank)
@@ -70,12 +72,13 @@ def review_queue(
             occurred_at=a.occurred_at,
             rep_id=a.rep_id,
             account_id=a.account_id,
+            account_name=name,
             subject=a.subject,
             reason=a.reason,
             thread_size=n,
             suggestions=suggestions.get(a.activity_id, []),
         )
-        for a, n in rows
+        for a, n, name in rows
     ]
     return items, total
 

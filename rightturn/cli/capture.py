@@ -332,7 +332,7 @@ def review(
             f"{item.activity_id} ({item.kind}, {plural(item.thread_size, 'item')})",
             f"{item.occurred_at:%Y-%m-%d}",
             item.rep_id or "",
-            item.account_id or "",
+            item.account_name or item.account_id or "",
             item.subject or "",
             suggestions or (item.reason or ""),
         )
