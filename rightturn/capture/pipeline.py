@@ -184,6 +184,7 @@ class _Batch:
             else:
                 captured[key] = item
         if not captured:
+            self.writer.flush()  # a batch of nothing but rejects still quarantines them
             return
         stored = self._existing(Activity, captured)
         dropped = self._existing(DroppedItem, captured)

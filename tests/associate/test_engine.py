@@ -282,3 +282,17 @@ def test_the_same_call_in_two_logs_is_one_activity(crm: Store) -> None:
     with crm.session() as s:
         calls = s.scalars(select(Activity).where(Activity.kind == "call")).all()
     assert [c.source_id for c in calls] == ["pbx-1"]
+
+
+def test_unreadable_input_is_quarantined_even_in_a_batch_of_nothing_else(crm: Store) -> None:
+    from rightturn.capture.items import Rejected
+    from rightturn.crm.model import QuarantineItem
+
+    bad = Rejected("meeting", "/cal/broken.ics", "file", "not an iCalendar file", "BEGIN:VCAL")
+    stats = capture(crm, [ItemsSource("bad", [bad])])
+    assert stats.quarantined == 1
+    with crm.session() as s:
+        item = s.scalars(select(QuarantineItem)).one()
+    assert (item.kind, item.source, item.position, item.reason) == (
+        "meeting", "/cal/broken.ics", "file", "not an iCalendar file",
+    )  # fmt: skip
