@@ -163,7 +163,7 @@ class _Batch:
         self.s = session
         self.index = index
         self.stats = stats
-        self.writer = ActivityWriter(session)
+        self.writer = ActivityWriter(session, index)
         # Threads decided in this batch: Message-ID -> (thread_id, hint)
         self.local: dict[str, tuple[str, ThreadHint]] = {}
         # Subject key -> (sent, thread_id, hint) of the latest message of this batch with it.
@@ -191,7 +191,7 @@ class _Batch:
         fresh: list[Captured] = []
         for key, item in captured.items():
             if key in stored:
-                self.writer.merge_participants(stored[key], item, self.index)
+                self.writer.merge_participants(stored[key], item)
                 self.stats.merged += 1
             elif key in dropped:
                 self.stats.skipped += 1
@@ -215,7 +215,7 @@ class _Batch:
         threads = self._thread_hints(kept)
         for item, fp in zip(kept, prints, strict=True):
             if fp is not None and fp in by_print:
-                self.writer.merge_participants(by_print[fp], item, self.index)
+                self.writer.merge_participants(by_print[fp], item)
                 self.stats.merged += 1
                 continue
             thread_id, hint = self._thread_of(item, threads)

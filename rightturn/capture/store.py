@@ -38,15 +38,15 @@ def _chunks(rows: list[Any]) -> list[list[Any]]:
 class ActivityWriter:
     """Buffers one batch and writes it in foreign-key order on :meth:`flush`."""
 
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session, index: IdentityIndex) -> None:
         self.s = session
+        self.index = index
         self.activities: list[dict[str, Any]] = []
         self.pending: list[tuple[Captured, Decision]] = []
         self.contacts: dict[str, dict[str, Any]] = {}
         self.dropped: list[dict[str, Any]] = []
         self.rejected: list[Rejected] = []
         self.merges: list[tuple[int, Captured]] = []
-        self.index: IdentityIndex | None = None
 
     # --- buffering ------------------------------------------------------------------------
 
@@ -107,8 +107,7 @@ class ActivityWriter:
     def quarantine(self, item: Rejected) -> None:
         self.rejected.append(item)
 
-    def merge_participants(self, activity_id: int, item: Captured, index: IdentityIndex) -> None:
-        self.index = index
+    def merge_participants(self, activity_id: int, item: Captured) -> None:
         self.merges.append((activity_id, item))
 
     # --- writing --------------------------------------------------------------------------
@@ -246,7 +245,7 @@ class ActivityWriter:
 
     def _write_merges(self) -> None:
         """The same activity seen again (a Cc'd colleague's mailbox): add who was missing."""
-        if not self.merges or self.index is None:
+        if not self.merges:
             return
         ids = sorted({a for a, _ in self.merges})
         have = set()
