@@ -296,3 +296,18 @@ def test_unreadable_input_is_quarantined_even_in_a_batch_of_nothing_else(crm: St
     assert (item.kind, item.source, item.position, item.reason) == (
         "meeting", "/cal/broken.ics", "file", "not an iCalendar file",
     )  # fmt: skip
+
+
+def test_a_copy_whose_message_id_was_rewritten_is_the_same_activity(crm: Store) -> None:
+    original = email("<orig@x>", "alice@seller.io", ["carol@acme.com"], subject="Atlas terms")
+    original.body_hash = "same-body"
+    rewritten = email(
+        "<AM0PR01MB@exchange>", "alice@seller.io", ["carol@acme.com"], subject="RE: Atlas terms"
+    )
+    rewritten.subject = "Atlas terms"  # Exchange keeps the subject; only the id changed
+    rewritten.body_hash = "same-body"
+    run(crm, original, key="a")
+    run(crm, rewritten, key="b")
+    with crm.session() as s:
+        ids = s.scalars(select(Activity.source_id).where(Activity.kind == "email")).all()
+    assert ids == ["<orig@x>"]
