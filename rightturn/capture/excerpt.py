@@ -149,9 +149,6 @@ _ORIGINAL_KEYS = {
     "asunto": "subject",
 }
 _QP_LEFTOVER = re.compile(r"=(?:09|20)")
-# Overlapping verbs ("wrote"/"writes") never start at the same place, so one alternation finds
-# the same positions as a search per verb.
-_ATTRIBUTION_ANY = re.compile("|".join(re.escape(v) for v in _ATTRIBUTION_VERBS))
 
 
 def strip_quoted(text: str) -> str:
@@ -182,12 +179,13 @@ def _quote_start(text: str) -> int | None:
             starts.append(match.start())
     if len(low) != len(text):  # a few characters lower-case to two; keep offsets aligned
         low = "".join(c if len(c.lower()) != 1 else c.lower() for c in text)
-    # One scan for every verb at once (a regex alternation) instead of a find loop per verb.
-    candidates = [
-        (m.start(), m.end() - m.start())
-        for m in _ATTRIBUTION_ANY.finditer(low)
-        if m.start() == 0 or not low[m.start() - 1].isalnum()
-    ]
+    # str.find per verb: C-speed scans, far cheaper than one regex alternation (no common prefix).
+    candidates = sorted(
+        (at, len(verb))
+        for verb in _ATTRIBUTION_VERBS
+        for at in _find_all(low, verb)
+        if at == 0 or not low[at - 1].isalnum()
+    )
     for at, size in candidates:
         if starts and at > min(starts):
             break
@@ -214,6 +212,15 @@ def _quote_start(text: str) -> int | None:
             starts.append(line)
             break
     return min(starts) if starts else None
+
+
+def _find_all(text: str, needle: str) -> list[int]:
+    found = []
+    at = text.find(needle)
+    while at >= 0:
+        found.append(at)
+        at = text.find(needle, at + 1)
+    return found
 
 
 def strip_signature(text: str) -> str:
