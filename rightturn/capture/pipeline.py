@@ -8,6 +8,7 @@ the last committed batch ended: nothing is lost and nothing is stored twice (and
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import logging
 from collections import Counter
@@ -78,8 +79,15 @@ def capture(
     stats = CaptureStats()
     with store.session() as s:
         index = load_index(s)
-    for source in sources:
-        stats.add(_run_source(store, source, index, progress, batch))
+    # The index is hundreds of thousands of long-lived objects: without freezing them, every
+    # full garbage collection rescans them (measured: 1.9 s of GC instead of 0.5 s on 80k
+    # messages). Unfrozen afterwards, so a long-running process collects them again.
+    gc.freeze()
+    try:
+        for source in sources:
+            stats.add(_run_source(store, source, index, progress, batch))
+    finally:
+        gc.unfreeze()
     return stats
 
 

@@ -201,4 +201,8 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.execute("PRAGMA synchronous=NORMAL")
+    # The default 2 MB page cache makes index look-ups and inserts read pages back as the file
+    # grows past it: capture slowed threefold on a 100k-activity database. 64 MB keeps the hot
+    # indexes in memory.
+    cursor.execute("PRAGMA cache_size=-65536")
     cursor.close()
