@@ -83,10 +83,14 @@ def capture(
     # full garbage collection rescans them (measured: 1.9 s of GC instead of 0.5 s on 80k
     # messages). Unfrozen afterwards, so a long-running process collects them again.
     gc.freeze()
+    thresholds = gc.get_threshold()
+    # Parsing allocates many short-lived objects and few cycles: collect the young less often.
+    gc.set_threshold(50_000, 20, 20)
     try:
         for source in sources:
             stats.add(_run_source(store, source, index, progress, batch))
     finally:
+        gc.set_threshold(*thresholds)
         gc.unfreeze()
     return stats
 
