@@ -46,7 +46,6 @@ class ThreadHint:
     opportunity_id: str | None
     account_id: str | None
     manual: bool
-    subject: str | None = None
     started_at: datetime | None = None  # when the thread's first message was sent
 
 

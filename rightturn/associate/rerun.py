@@ -7,13 +7,17 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Callable
+from dataclasses import replace
+from datetime import datetime
 
 from sqlalchemy import delete, insert, select, update
+from sqlalchemy.orm import Session
 
 from rightturn.associate.engine import Decision, ThreadHint, associate
 from rightturn.associate.identity import load_index
 from rightturn.capture.items import Captured, Party
-from rightturn.crm.model import Activity, ActivityParticipant, Contact, ContactEmail, Suggestion
+from rightturn.capture.store import suggestion_rows, write_new_contacts
+from rightturn.crm.model import Activity, ActivityParticipant, Suggestion
 from rightturn.crm.store import Store
 
 PAGE = 5000
@@ -36,6 +40,7 @@ def reassociate(
             or 0
         )
     threads: dict[str, ThreadHint] = {}
+    starts: dict[str, datetime] = {}
     last_time, last_id, done = None, 0, 0
     while True:
         with store.session() as s:
@@ -56,18 +61,24 @@ def reassociate(
                 select(ActivityParticipant).where(ActivityParticipant.activity_id.in_(ids))
             ):
                 parties[p.activity_id].append(Party(p.role, p.address, p.name, p.response))  # type: ignore[arg-type]
+            decided: list[tuple[Activity, Decision]] = []
             for activity in page:
-                hint = threads.get(activity.thread_id or "") if activity.kind == "email" else None
+                key = activity.thread_id or ""
+                starts.setdefault(key, activity.occurred_at)  # pages come in time order
+                hint = threads.get(key) if activity.kind == "email" else None
+                if hint is not None:
+                    hint = replace(hint, started_at=starts[key])
                 if activity.manual:
                     decision_hint = ThreadHint(activity.opportunity_id, activity.account_id, True)
                 else:
-                    item = _item(activity, parties[activity.activity_id])
-                    decision = associate(item, index, hint)
-                    if _apply(s, activity, decision):
-                        changed[decision.status] += 1
+                    decision = associate(
+                        _item(activity, parties[activity.activity_id]), index, hint
+                    )
+                    decided.append((activity, decision))
                     decision_hint = ThreadHint(decision.opportunity_id, decision.account_id, False)
                 if activity.thread_id and (hint is None or not hint.manual):
                     threads[activity.thread_id] = decision_hint
+            changed.update(_apply(s, decided))
             last_time, last_id = page[-1].occurred_at, page[-1].activity_id
             done += len(page)
         if progress:
@@ -89,50 +100,29 @@ def _item(activity: Activity, parties: list[Party]) -> Captured:
     )
 
 
-def _apply(session, activity: Activity, d: Decision) -> bool:  # type: ignore[no-untyped-def]
-    new = (d.contact_id, d.account_id, d.opportunity_id, d.status)
-    old = (activity.contact_id, activity.account_id, activity.opportunity_id, activity.status)
-    for contact in d.new_contacts:
-        if session.get(Contact, contact.contact_id) is None:
-            session.add(
-                Contact(
-                    contact_id=contact.contact_id,
-                    account_id=contact.account_id,
-                    name=contact.name,
-                    auto_created=True,
-                )
-            )
-            session.flush()
-            session.execute(
-                insert(ContactEmail), [{"contact_id": contact.contact_id, "email": contact.address}]
-            )
-    if new == old:
-        return False
+def _apply(session: Session, decided: list[tuple[Activity, Decision]]) -> Counter[str]:
+    """Write the decisions that changed something: one bulk statement per table."""
+    moved = [
+        (a, d)
+        for a, d in decided
+        if (d.contact_id, d.account_id, d.opportunity_id, d.status)
+        != (a.contact_id, a.account_id, a.opportunity_id, a.status)
+    ]
+    write_new_contacts(session, [c for _, d in decided for c in d.new_contacts])
+    if not moved:
+        return Counter()
     session.execute(
-        update(Activity)
-        .where(Activity.activity_id == activity.activity_id)
-        .values(
-            contact_id=d.contact_id,
-            account_id=d.account_id,
-            opportunity_id=d.opportunity_id,
-            status=d.status,
-            confidence=d.confidence,
-            reason=d.reason,
-        )
-    )
-    session.execute(delete(Suggestion).where(Suggestion.activity_id == activity.activity_id))
-    if d.suggestions:
-        session.execute(
-            insert(Suggestion),
-            [
-                {
-                    "activity_id": activity.activity_id,
-                    "opportunity_id": o,
-                    "rank": r,
-                    "score": sc,
-                    "reason": why,
-                }
-                for r, (o, sc, why) in enumerate(d.suggestions, start=1)
-            ],
-        )
-    return True
+        update(Activity),
+        [
+            {"activity_id": a.activity_id, "contact_id": d.contact_id, "account_id": d.account_id,
+             "opportunity_id": d.opportunity_id, "status": d.status, "confidence": d.confidence,
+             "reason": d.reason}
+            for a, d in moved
+        ],
+    )  # fmt: skip
+    ids = [a.activity_id for a, _ in moved]
+    session.execute(delete(Suggestion).where(Suggestion.activity_id.in_(ids)))
+    rows = [row for a, d in moved for row in suggestion_rows(a.activity_id, d)]
+    if rows:
+        session.execute(insert(Suggestion.__table__), rows)
+    return Counter(d.status for _, d in moved)

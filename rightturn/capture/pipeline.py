@@ -280,12 +280,11 @@ class _Batch:
                 Activity.opportunity_id,
                 Activity.account_id,
                 Activity.manual,
-                Activity.subject,
             ).where(Activity.kind == "email", Activity.source_id.in_(refs[start : start + CHUNK]))
-            for source_id, thread_id, opp, account, manual, subject in self.s.execute(query):
+            for source_id, thread_id, opp, account, manual in self.s.execute(query):
                 found[source_id] = (
                     thread_id or source_id,
-                    ThreadHint(opp, account, manual, subject),
+                    ThreadHint(opp, account, manual),
                 )
         starts = self._thread_starts(sorted({t for t, _ in found.values()}))
         return {
@@ -360,9 +359,7 @@ class _Batch:
     ) -> None:
         if item.kind == "email":
             started = parent.started_at if parent and parent.started_at else item.occurred_at
-            hint = ThreadHint(
-                decision.opportunity_id, decision.account_id, False, item.subject, started
-            )
+            hint = ThreadHint(decision.opportunity_id, decision.account_id, False, started)
             self.local[item.source_id] = (thread_id, hint)
             key = subject_key(item.subject)
             if key:

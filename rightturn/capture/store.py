@@ -3,13 +3,14 @@ dropped and quarantined items — buffered, then written with one bulk statement
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import insert, select, tuple_
 from sqlalchemy.orm import Session
 
-from rightturn.associate.engine import Decision
+from rightturn.associate.engine import Decision, NewContact
 from rightturn.associate.identity import IdentityIndex
 from rightturn.capture.items import Captured, Rejected
 from rightturn.crm.model import (
@@ -43,7 +44,7 @@ class ActivityWriter:
         self.index = index
         self.activities: list[dict[str, Any]] = []
         self.pending: list[tuple[Captured, Decision]] = []
-        self.contacts: dict[str, dict[str, Any]] = {}
+        self.contacts: dict[str, NewContact] = {}
         self.dropped: list[dict[str, Any]] = []
         self.rejected: list[Rejected] = []
         self.merges: list[tuple[int, Captured]] = []
@@ -59,11 +60,7 @@ class ActivityWriter:
         subject_key: str | None,
     ) -> None:
         for new in decision.new_contacts:
-            self.contacts.setdefault(
-                new.contact_id,
-                {"contact_id": new.contact_id, "account_id": new.account_id, "name": new.name,
-                 "address": new.address},
-            )  # fmt: skip
+            self.contacts.setdefault(new.contact_id, new)
         self.activities.append(
             {
                 "kind": item.kind,
@@ -123,25 +120,7 @@ class ActivityWriter:
         self._write_quarantine()
 
     def _write_contacts(self) -> None:
-        if not self.contacts:
-            return
-        new = list(self.contacts.values())
-        have = set()
-        for chunk in _chunks([c["contact_id"] for c in new]):
-            have |= set(
-                self.s.scalars(select(Contact.contact_id).where(Contact.contact_id.in_(chunk)))
-            )
-        new = [c for c in new if c["contact_id"] not in have]
-        for chunk in _chunks(new):
-            self.s.execute(
-                insert(Contact.__table__),
-                [{"contact_id": c["contact_id"], "account_id": c["account_id"], "name": c["name"],
-                  "auto_created": True} for c in chunk],
-            )  # fmt: skip
-            self.s.execute(
-                insert(ContactEmail.__table__),
-                [{"contact_id": c["contact_id"], "email": c["address"]} for c in chunk],
-            )
+        write_new_contacts(self.s, self.contacts.values())
 
     def _write_activities(self) -> list[int]:
         """Insert the new activities and return their ids, in buffer order.
@@ -171,11 +150,7 @@ class ActivityWriter:
                     continue
                 seen.add((party.role, party.address))
                 rows.append(_participant(activity_id, party, rep, contact))
-            for rank, (opp_id, score, reason) in enumerate(decision.suggestions, start=1):
-                suggestions.append(
-                    {"activity_id": activity_id, "opportunity_id": opp_id, "rank": rank,
-                     "score": score, "reason": reason}
-                )  # fmt: skip
+            suggestions += suggestion_rows(activity_id, decision)
         for chunk in _chunks(rows):
             self.s.execute(insert(ActivityParticipant.__table__), chunk)
         for chunk in _chunks(suggestions):
@@ -297,6 +272,38 @@ class ActivityWriter:
         ]  # fmt: skip
         for chunk in _chunks(rows):
             self.s.execute(insert(QuarantineItem.__table__), chunk)
+
+
+def write_new_contacts(session: Session, contacts: Iterable[NewContact]) -> None:
+    """Insert contacts association created from new addresses, unless already stored."""
+    new = {c.contact_id: c for c in contacts}
+    if not new:
+        return
+    for chunk in _chunks(sorted(new)):
+        for have in session.scalars(
+            select(Contact.contact_id).where(Contact.contact_id.in_(chunk))
+        ):
+            new.pop(have, None)
+    rows = list(new.values())
+    for chunk in _chunks(rows):
+        session.execute(
+            insert(Contact.__table__),
+            [{"contact_id": c.contact_id, "account_id": c.account_id, "name": c.name,
+              "auto_created": True} for c in chunk],
+        )  # fmt: skip
+        session.execute(
+            insert(ContactEmail.__table__),
+            [{"contact_id": c.contact_id, "email": c.address} for c in chunk],
+        )
+
+
+def suggestion_rows(activity_id: int, decision: Decision) -> list[dict[str, Any]]:
+    """The ranked suggestions of a decision as rows of ``association_suggestions``."""
+    return [
+        {"activity_id": activity_id, "opportunity_id": opp_id, "rank": rank, "score": score,
+         "reason": reason}
+        for rank, (opp_id, score, reason) in enumerate(decision.suggestions, start=1)
+    ]  # fmt: skip
 
 
 def _participant(

@@ -109,3 +109,13 @@ def test_killing_a_capture_mid_run_and_rerunning_equals_one_clean_run(
     done = subprocess.run(cmd, env=env, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert snapshot(crashed) == snapshot(clean)
+
+
+def test_reassociating_without_any_change_moves_nothing(tmp_path: Path, org: Path) -> None:
+    from rightturn.associate.rerun import reassociate
+
+    store = load(f"sqlite:///{tmp_path / 'x.db'}", org)
+    capture(store, org_sources(org, "US"))
+    before = snapshot(store)
+    assert sum(reassociate(store).values()) == 0
+    assert snapshot(store) == before
