@@ -28,7 +28,7 @@ from typing import Any
 from imapclient import IMAPClient
 from imapclient.exceptions import IMAPClientAbortError, IMAPClientError, LoginError
 
-from rightturn.capture.email_parse import parse_message
+from rightturn.capture.email_parse import header_end, parse_message
 from rightturn.capture.items import Item, Located, Rejected, Source
 from rightturn.errors import ConfigError, SourceError
 
@@ -44,7 +44,6 @@ _MAX_FAILURES_IN_A_ROW = 20
 
 # A Date header anywhere in the header block (headers are case-insensitive, RFC 5322 §1.2.2).
 _DATE_HEADER = re.compile(rb"^date[ \t]*:", re.IGNORECASE | re.MULTILINE)
-_HEADER_END = re.compile(rb"\r?\n\r?\n")
 _LOOKS_LIKE_A_HEADER = re.compile(rb"[!-9;-~]{1,76}[ \t]*:")  # an RFC 5322 field name, then ':'
 # PEEK: reading must not set \Seen on the rep's mail.
 _FETCH_ITEMS = ["BODY.PEEK[]", "INTERNALDATE"]
@@ -426,8 +425,8 @@ def _with_date(raw: bytes, internal: datetime | None) -> bytes:
         return raw
     if not _LOOKS_LIKE_A_HEADER.match(raw):
         return raw  # not even the start of a header block: the parser rejects it as it is
-    end = _HEADER_END.search(raw)
-    head = raw[: end.start() + 1] if end else raw
+    end = header_end(raw)
+    head = raw if end is None else raw[: end + 1]
     if _DATE_HEADER.search(head):
         return raw
     newline = b"\r\n" if b"\r\n" in raw[:1000] else b"\n"

@@ -205,4 +205,5 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     # grows past it: capture slowed threefold on a 100k-activity database. 64 MB keeps the hot
     # indexes in memory.
     cursor.execute("PRAGMA cache_size=-65536")
+    cursor.execute("PRAGMA wal_autocheckpoint=16384")
     cursor.close()
