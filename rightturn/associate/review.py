@@ -13,6 +13,7 @@ from datetime import datetime
 from sqlalchemy import delete, func, or_, select, update
 
 from rightturn.crm.model import Account, Activity, Opportunity, Suggestion
+from rightturn.crm.scope import Scope
 from rightturn.crm.store import Store
 from rightturn.crm.types import utcnow
 from rightturn.errors import NotFound
@@ -30,13 +31,19 @@ class ReviewItem:
     reason: str | None
     thread_size: int
     suggestions: list[tuple[str, float, str]] = field(default_factory=list)
+    # Suggested opportunities' names, so a person chooses by name rather than id.
+    names: dict[str, str] = field(default_factory=dict)
 
 
 def review_queue(
-    store: Store, *, rep_id: str | None = None, limit: int = 50
+    store: Store, *, rep_id: str | None = None, limit: int = 50, scope: Scope | None = None
 ) -> tuple[list[ReviewItem], int]:
-    """The oldest ``limit`` activities needing review (one per thread) and how many threads wait."""
+    """The oldest ``limit`` activities needing review (one per thread) and how many threads wait.
+
+    ``scope`` keeps only what a viewer may see (default: everything)."""
     where = [Activity.status == "needs_review"]
+    if scope is not None:
+        where.append(scope.reps(Activity.rep_id))
     if rep_id:
         where.append(Activity.rep_id == rep_id)
     thread = func.coalesce(
@@ -65,6 +72,14 @@ def review_queue(
             suggestions.setdefault(sug.activity_id, []).append(
                 (sug.opportunity_id, sug.score, sug.reason)
             )
+        wanted = {o for found in suggestions.values() for o, _, _ in found}
+        names = dict(
+            s.execute(
+                select(Opportunity.opportunity_id, Opportunity.name).where(
+                    Opportunity.opportunity_id.in_(wanted)
+                )
+            ).all()
+        )
     items = [
         ReviewItem(
             activity_id=a.activity_id,
@@ -77,6 +92,9 @@ def review_queue(
             reason=a.reason,
             thread_size=n,
             suggestions=suggestions.get(a.activity_id, []),
+            names={
+                o: names[o] or o for o, _, _ in suggestions.get(a.activity_id, []) if o in names
+            },
         )
         for a, n, name in rows
     ]
@@ -98,21 +116,25 @@ def resolve(
     account_only: bool = False,
     unlink: bool = False,
     who: str = "a person",
+    scope: Scope | None = None,
 ) -> Resolution:
     """File an activity's whole thread under an opportunity, its account only, or nothing.
 
-    Exactly one of ``opportunity_id``, ``account_only`` or ``unlink`` is given.
+    Exactly one of ``opportunity_id``, ``account_only`` or ``unlink`` is given. With ``scope``,
+    an activity or opportunity the viewer may not see is reported as not found, and only the
+    thread's visible activities change.
     """
+    scope = scope or Scope.everything()
     if sum((opportunity_id is not None, account_only, unlink)) != 1:
         raise ValueError("choose exactly one of an opportunity, account only, or unlink")
     with store.session() as s:
         activity = s.get(Activity, activity_id)
-        if activity is None:
+        if activity is None or not scope.sees_rep(activity.rep_id):
             raise NotFound(f"no activity {activity_id}: see `rightturn review` for the queue")
         account_id = activity.account_id
         if opportunity_id is not None:
             opp = s.get(Opportunity, opportunity_id)
-            if opp is None:
+            if opp is None or not scope.sees_rep(opp.owner_rep_id):
                 raise NotFound(
                     f"no opportunity {opportunity_id!r}; check the id in the suggestions"
                 )
@@ -122,7 +144,11 @@ def resolve(
         members = [Activity.activity_id == activity_id]
         if activity.thread_id:
             members.append(Activity.thread_id == activity.thread_id)
-        ids = list(s.scalars(select(Activity.activity_id).where(or_(*members))))
+        ids = list(
+            s.scalars(
+                select(Activity.activity_id).where(or_(*members), scope.reps(Activity.rep_id))
+            )
+        )
         target = opportunity_id or account_id or "nothing"
         s.execute(
             update(Activity)

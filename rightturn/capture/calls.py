@@ -487,6 +487,18 @@ class _RowReader:
             )
 
 
+def call_number(text: str, column: str, region: str) -> str:
+    """A call's number as association matches it: E.164, or ``national:DIGITS`` for another
+    country's national format. Raises ValueError naming ``column`` when it is neither."""
+    try:
+        return _phone(text, column, region)
+    except ValueError:
+        foreign = national_number(text)
+        if foreign is None:
+            raise
+        return foreign
+
+
 def _phone(text: str, column: str, region: str) -> str:
     """E.164 for ``text``, also when written with the ``00`` international prefix."""
     if not text:

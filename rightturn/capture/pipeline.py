@@ -74,9 +74,18 @@ def capture(
     *,
     progress: Progress | None = None,
     batch: int = BATCH,
+    index: IdentityIndex | None = None,
 ) -> CaptureStats:
-    """Run every source through the pipeline, resuming each from its checkpoint."""
+    """Run every source through the pipeline, resuming each from its checkpoint.
+
+    ``index`` lets a long-running caller (the web app) reuse an identity index it keeps; it is
+    updated in place with the contacts and filings this run makes.
+    """
     stats = CaptureStats()
+    if index is not None:
+        for source in sources:
+            stats.add(_run_source(store, source, index, progress, batch))
+        return stats
     with store.session() as s:
         index = load_index(s)
     # The index is hundreds of thousands of long-lived objects: without freezing them, every
@@ -218,7 +227,7 @@ class _Batch:
                 ]
             reason = drop_reason(item, self.index)
             if reason is not None:
-                self.writer.drop(item, *reason, rep_id=_rep_of(item, self.index))
+                self.writer.drop(item, *reason, rep_id=rep_of(item, self.index))
                 self.stats.dropped[reason[0]] += 1
             else:
                 kept.append(item.settle())
@@ -378,5 +387,6 @@ def _merge_parties(a: list, b: list) -> list:
     return a + [p for p in b if (p.role, p.address) not in seen]
 
 
-def _rep_of(item: Captured, index: IdentityIndex) -> str | None:
+def rep_of(item: Captured, index: IdentityIndex) -> str | None:
+    """The rep among an item's parties (the first one found), or None."""
     return next((rep for p in item.parties if (rep := index.rep_of(p.address))), None)

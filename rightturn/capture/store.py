@@ -23,17 +23,13 @@ from rightturn.crm.model import (
     QuarantineItem,
     Suggestion,
 )
+from rightturn.crm.store import chunks
 
-CHUNK = 5000
 CALL_BACK_WITHIN = timedelta(days=14)
 
 
 def _cut(text: str | None, size: int) -> str | None:
     return text if text is None or len(text) <= size else text[: size - 1] + "…"
-
-
-def _chunks(rows: list[Any]) -> list[list[Any]]:
-    return [rows[i : i + CHUNK] for i in range(0, len(rows), CHUNK)]
 
 
 class ActivityWriter:
@@ -115,7 +111,7 @@ class ActivityWriter:
         self._write_participants(ids)
         self._write_buyer_actions(ids)
         self._write_merges()
-        for chunk in _chunks(self.dropped):
+        for chunk in chunks(self.dropped):
             self.s.execute(insert(DroppedItem.__table__), chunk)
         self._write_quarantine()
 
@@ -129,12 +125,12 @@ class ActivityWriter:
         than the ORM's per-row bulk path, which dominated capture time.
         """
         table = Activity.__table__
-        for chunk in _chunks(self.activities):
+        for chunk in chunks(self.activities):
             self.s.execute(insert(table), chunk)
         keys = [(row["kind"], row["source_id"]) for row in self.activities]
         wanted = set(keys)
         ids: dict[tuple[str, str], int] = {}
-        for chunk in _chunks(sorted({sid for _, sid in keys})):
+        for chunk in chunks(sorted({sid for _, sid in keys})):
             query = select(table.c.kind, table.c.source_id, table.c.activity_id).where(
                 table.c.source_id.in_(chunk)
             )
@@ -151,9 +147,9 @@ class ActivityWriter:
                 seen.add((party.role, party.address))
                 rows.append(_participant(activity_id, party, rep, contact))
             suggestions += suggestion_rows(activity_id, decision)
-        for chunk in _chunks(rows):
+        for chunk in chunks(rows):
             self.s.execute(insert(ActivityParticipant.__table__), chunk)
-        for chunk in _chunks(suggestions):
+        for chunk in chunks(suggestions):
             self.s.execute(insert(Suggestion.__table__), chunk)
 
     def _write_buyer_actions(self, ids: list[int]) -> None:
@@ -175,7 +171,7 @@ class ActivityWriter:
                 actions.append(
                     _action("meeting_accepted", activity_id, activity_id, item, decision)
                 )
-        for chunk in _chunks(sorted(replies)):
+        for chunk in chunks(sorted(replies)):
             query = select(Activity.source_id, Activity.activity_id).where(
                 Activity.kind == "email",
                 Activity.direction == "outbound",
@@ -185,7 +181,7 @@ class ActivityWriter:
                 for activity_id, item, decision in replies[source_id]:
                     actions.append(_action("reply", activity_id, parent, item, decision))
         actions += self._call_backs(calls)
-        for chunk in _chunks(actions):
+        for chunk in chunks(actions):
             self.s.execute(insert(BuyerAction.__table__), chunk)
 
     def _call_backs(self, calls: list[tuple[int, Captured, Decision]]) -> list[dict[str, Any]]:
@@ -195,7 +191,7 @@ class ActivityWriter:
         earliest = min(item.occurred_at for _, item, _ in calls) - CALL_BACK_WITHIN
         contacts = sorted({d.contact_id for _, _, d in calls if d.contact_id})
         outbound: dict[str, list[tuple[Any, int, str | None]]] = {}
-        for chunk in _chunks(contacts):
+        for chunk in chunks(contacts):
             query = select(
                 Activity.contact_id, Activity.occurred_at, Activity.activity_id, Activity.rep_id
             ).where(
@@ -224,7 +220,7 @@ class ActivityWriter:
             return
         ids = sorted({a for a, _ in self.merges})
         have = set()
-        for chunk in _chunks(ids):
+        for chunk in chunks(ids):
             query = select(
                 ActivityParticipant.activity_id,
                 ActivityParticipant.role,
@@ -247,7 +243,7 @@ class ActivityWriter:
                         contacts[0] if len(contacts) == 1 else None,
                     )
                 )
-        for chunk in _chunks(rows):
+        for chunk in chunks(rows):
             self.s.execute(insert(ActivityParticipant.__table__), chunk)
 
     def _write_quarantine(self) -> None:
@@ -255,7 +251,7 @@ class ActivityWriter:
             return
         keys = {(r.kind, r.source, r.position): r for r in self.rejected}
         have = set()
-        for chunk in _chunks(list(keys)):
+        for chunk in chunks(list(keys)):
             query = select(
                 QuarantineItem.kind, QuarantineItem.source, QuarantineItem.position
             ).where(
@@ -270,7 +266,7 @@ class ActivityWriter:
             for key, r in keys.items()
             if key not in have
         ]  # fmt: skip
-        for chunk in _chunks(rows):
+        for chunk in chunks(rows):
             self.s.execute(insert(QuarantineItem.__table__), chunk)
 
 
@@ -279,13 +275,13 @@ def write_new_contacts(session: Session, contacts: Iterable[NewContact]) -> None
     new = {c.contact_id: c for c in contacts}
     if not new:
         return
-    for chunk in _chunks(sorted(new)):
+    for chunk in chunks(sorted(new)):
         for have in session.scalars(
             select(Contact.contact_id).where(Contact.contact_id.in_(chunk))
         ):
             new.pop(have, None)
     rows = list(new.values())
-    for chunk in _chunks(rows):
+    for chunk in chunks(rows):
         session.execute(
             insert(Contact.__table__),
             [{"contact_id": c.contact_id, "account_id": c.account_id, "name": c.name,

@@ -263,6 +263,8 @@ class Activity(Base):
         Index("ix_activities_rep_occurred", "rep_id", "occurred_at"),
         Index("ix_activities_opportunity_occurred", "opportunity_id", "occurred_at"),
         Index("ix_activities_account_occurred", "account_id", "occurred_at"),
+        # The review queue and the panel's counts of what waits for review.
+        Index("ix_activities_status_rep", "status", "rep_id"),
     )
 
     activity_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
@@ -298,8 +300,9 @@ class ActivityParticipant(Base):
     __table_args__ = (UniqueConstraint("activity_id", "role", "address"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    # No index of its own: the unique key above starts with it.
     activity_id: Mapped[int] = mapped_column(
-        ForeignKey("activities.activity_id", ondelete="CASCADE"), index=True
+        ForeignKey("activities.activity_id", ondelete="CASCADE")
     )
     role: Mapped[str] = mapped_column(String(20))  # from, to, cc, organizer, attendee, caller...
     address: Mapped[str] = mapped_column(String(320), index=True)  # email or E.164 phone
@@ -410,3 +413,54 @@ class BlocklistEntry(Base):
 
     entry: Mapped[str] = mapped_column(String(320), primary_key=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+# --- people who sign in -------------------------------------------------------------------
+
+USER_ROLES = ("rep", "manager", "admin")
+
+
+class User(Base):
+    """Someone who signs in to the panel or API. What they may see follows from the role: a rep
+    their own rep's records, a manager their team's, an admin everything."""
+
+    __tablename__ = "users"
+    __table_args__ = (CheckConstraint(_in("role", USER_ROLES), name="role"),)
+
+    user_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    # An argon2id hash (PHC string); the password itself is never stored.
+    password_hash: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(10))
+    rep_id: Mapped[str | None] = mapped_column(ForeignKey("reps.rep_id"))
+    team_id: Mapped[str | None] = mapped_column(ForeignKey("teams.team_id"))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class WebSession(Base):
+    """A signed-in browser. The cookie holds a random token; only its SHA-256 is stored."""
+
+    __tablename__ = "web_sessions"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.user_id", ondelete="CASCADE"), index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ApiToken(Base):
+    """A machine's bearer token. Shown once when made; only its SHA-256 is stored."""
+
+    __tablename__ = "api_tokens"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.user_id", ondelete="CASCADE"), index=True
+    )
+    label: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked: Mapped[bool] = mapped_column(Boolean, default=False)

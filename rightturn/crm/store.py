@@ -8,11 +8,11 @@ created and upgraded (Alembic migrations, numbered, in ``migrations/versions``).
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from alembic import command
 from alembic.config import Config
@@ -24,6 +24,8 @@ from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from rightturn.errors import SchemaOutOfDate, StoreError
+
+T = TypeVar("T")
 
 log = logging.getLogger(__name__)
 
@@ -207,3 +209,12 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA cache_size=-65536")
     cursor.execute("PRAGMA wal_autocheckpoint=16384")
     cursor.close()
+
+
+CHUNK = 5000
+
+
+def chunks(items: Sequence[T], size: int = CHUNK) -> Iterator[Sequence[T]]:
+    """Slices of at most ``size``: IN lists and executemany batches stay under driver limits."""
+    for start in range(0, len(items), size):
+        yield items[start : start + size]

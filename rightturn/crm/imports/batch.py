@@ -9,7 +9,7 @@ one query to read what exists, one bulk insert and one bulk update per table.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -38,12 +38,11 @@ from rightturn.crm.model import (
     Team,
 )
 from rightturn.crm.stages import record_stage_advances
-from rightturn.crm.store import Store
+from rightturn.crm.store import Store, chunks
 from rightturn.crm.types import utcnow
 
 # Fields whose every change is kept, so close-date pushes and amount changes can be replayed.
 TRACKED_FIELDS = ("close_date", "amount", "forecast_category", "owner_rep_id")
-CHUNK = 5000
 
 T = TypeVar("T")
 Progress = Callable[[str], None]
@@ -104,11 +103,6 @@ def load_batch(
     with store.session() as session:
         _Loader(session, batch, now, step).run()
     return batch.report
-
-
-def _chunks(items: Sequence[T], size: int = CHUNK) -> Iterator[Sequence[T]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
 
 
 def _same(old: Any, new: Any) -> bool:
@@ -178,7 +172,7 @@ class _Loader:
         pk = table.primary_key.columns.values()[0]
         existing: dict[Any, dict[str, Any]] = {}
         keys = [row.values[pk.name] for row in rows]
-        for chunk in _chunks(keys):
+        for chunk in chunks(keys):
             for rec in self.s.execute(select(table).where(pk.in_(chunk))).mappings():
                 existing[rec[pk.name]] = dict(rec)
         new, changed = [], []
@@ -191,9 +185,9 @@ class _Loader:
             elif not all(_same(old[col], val) for col, val in row.values.items()):
                 changed.append(row.values)
                 self.mark_updated(row)
-        for chunk in _chunks(new):
+        for chunk in chunks(new):
             self.s.execute(insert(model), list(chunk))
-        for chunk in _chunks(changed):
+        for chunk in chunks(changed):
             self.s.execute(update(model), list(chunk))
 
     def mark_updated(self, row: Row) -> None:
@@ -229,7 +223,7 @@ class _Loader:
         """Make each parent's child rows (phones, emails, contact roles) exactly its list cell."""
         table = model.__table__
         have: dict[Any, set[str]] = defaultdict(set)
-        for chunk in _chunks([row.values[parent] for row in rows]):
+        for chunk in chunks([row.values[parent] for row in rows]):
             query = select(table.c[parent], table.c[child]).where(table.c[parent].in_(chunk))
             for p, c in self.s.execute(query):
                 have[p].add(c)
@@ -248,11 +242,11 @@ class _Loader:
         owners = {row.values[owner] for row in rows}
         wanted = {i for row in rows for i in row.lists.get(list_name, [])}
         holders: dict[str, Any] = {}
-        for chunk in _chunks(sorted(wanted)):
+        for chunk in chunks(sorted(wanted)):
             query = select(table.c[item], table.c[owner]).where(table.c[item].in_(chunk))
             holders.update(self.s.execute(query).tuples().all())
         have: dict[Any, set[str]] = defaultdict(set)
-        for chunk in _chunks(sorted(owners)):
+        for chunk in chunks(sorted(owners)):
             query = select(table.c[owner], table.c[item]).where(table.c[owner].in_(chunk))
             for o, i in self.s.execute(query):
                 have[o].add(i)
@@ -304,7 +298,7 @@ class _Loader:
                     delete(model).where(table.c[parent] == key, table.c[child].in_(old - new))
                 )
             inserts += [{parent: key, child: c} for c in sorted(new - old)]
-        for chunk in _chunks(inserts):
+        for chunk in chunks(inserts):
             self.s.execute(insert(model), list(chunk))
 
     # --- references between rows ---------------------------------------------------------
@@ -371,7 +365,7 @@ class _Loader:
         table = Opportunity.__table__
         cols = [table.c.opportunity_id, *(table.c[f] for f in TRACKED_FIELDS)]
         old: dict[str, Any] = {}
-        for chunk in _chunks([r.values["opportunity_id"] for r in opps]):
+        for chunk in chunks([r.values["opportunity_id"] for r in opps]):
             for rec in self.s.execute(
                 select(*cols).where(table.c.opportunity_id.in_(chunk))
             ).mappings():
@@ -392,7 +386,7 @@ class _Loader:
                             "changed_at": self.now,
                         }
                     )
-        for chunk in _chunks(changes):
+        for chunk in chunks(changes):
             self.s.execute(insert(OpportunityChange), list(chunk))
 
     def insert_history(self, model: type[Base], rows: list[Row], key: tuple[str, ...]) -> None:
@@ -403,7 +397,7 @@ class _Loader:
         table = model.__table__
         opp_ids = sorted({r.values["opportunity_id"] for r in rows})
         have: set[tuple[Any, ...]] = set()
-        for chunk in _chunks(opp_ids):
+        for chunk in chunks(opp_ids):
             query = select(*(table.c[k] for k in key)).where(table.c.opportunity_id.in_(chunk))
             have.update(tuple(t) for t in self.s.execute(query))
         new = []
@@ -414,7 +408,7 @@ class _Loader:
             have.add(ident)
             new.append(row.values)
             self.r.counts(row.file).created += 1
-        for chunk in _chunks(new):
+        for chunk in chunks(new):
             self.s.execute(insert(model), list(chunk))
 
     def record_current_stages(self, opps: list[Row]) -> None:
@@ -425,7 +419,7 @@ class _Loader:
         """
         table = StageChange.__table__
         latest: dict[str, tuple[datetime, str]] = {}
-        for chunk in _chunks([r.values["opportunity_id"] for r in opps]):
+        for chunk in chunks([r.values["opportunity_id"] for r in opps]):
             query = select(table.c.opportunity_id, table.c.entered_at, table.c.stage).where(
                 table.c.opportunity_id.in_(chunk)
             )
@@ -442,7 +436,7 @@ class _Loader:
             new.append(
                 {"opportunity_id": opp_id, "stage": stage, "entered_at": when, "inferred": True}
             )
-        for chunk in _chunks(new):
+        for chunk in chunks(new):
             self.s.execute(insert(StageChange), list(chunk))
         if new:
             self.r.notes.append(
@@ -460,7 +454,7 @@ class _Loader:
             ("crm_row", self.b.paths.get(p.file, p.file), f"line {p.line}"): p.reason for p in rows
         }
         have = set()
-        for chunk in _chunks(sorted({k[1] for k in items})):
+        for chunk in chunks(sorted({k[1] for k in items})):
             query = select(table.c.kind, table.c.source, table.c.position).where(
                 table.c.source.in_(chunk)
             )
@@ -470,7 +464,7 @@ class _Loader:
             for k, reason in items.items()
             if k not in have
         ]
-        for chunk in _chunks(new):
+        for chunk in chunks(new):
             self.s.execute(insert(QuarantineItem), list(chunk))
 
     def count_unchanged(self) -> None:

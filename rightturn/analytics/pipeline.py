@@ -1,0 +1,93 @@
+"""The open pipeline as a manager reads it first: value by stage, and deals gone quiet.
+
+Both take a :class:`~rightturn.crm.scope.Scope` and compute in SQL.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from rightturn.crm.model import Account, BuyerAction, Opportunity, Rep
+from rightturn.crm.queries import aware
+from rightturn.crm.scope import Scope
+from rightturn.crm.stages import stage_order
+
+__all__ = ["open_by_stage", "quiet_deals"]
+
+
+def open_by_stage(s: Session, scope: Scope) -> list[dict[str, Any]]:
+    """Open deals per stage, in process order: ``stage``, ``deals``, ``value``."""
+    rows = s.execute(
+        select(Opportunity.stage, func.count(), func.coalesce(func.sum(Opportunity.amount), 0))
+        .where(Opportunity.status == "open", scope.reps(Opportunity.owner_rep_id))
+        .group_by(Opportunity.stage)
+    ).all()
+    order = {stage: n for n, stage in enumerate(stage_order(s))}
+    rows.sort(key=lambda r: (order.get(r[0], len(order)), r[0]))
+    return [{"stage": stage, "deals": n, "value": float(value)} for stage, n, value in rows]
+
+
+def quiet_deals(
+    s: Session,
+    scope: Scope,
+    *,
+    days: int = 14,
+    as_of: datetime | None = None,
+    limit: int = 50,
+    rep_id: str | None = None,
+) -> tuple[list[dict[str, Any]], int]:
+    """Open deals with no buyer response (reply, call-back, accepted meeting, stage advance)
+    in the last ``days`` days, largest first, and how many there are in all."""
+    cutoff = (as_of or datetime.now(UTC)) - timedelta(days=days)
+    last = (
+        select(BuyerAction.opportunity_id, func.max(BuyerAction.occurred_at).label("last"))
+        .where(BuyerAction.opportunity_id.is_not(None))
+        .group_by(BuyerAction.opportunity_id)
+        .subquery()
+    )
+    where = [
+        Opportunity.status == "open",
+        scope.reps(Opportunity.owner_rep_id),
+        (last.c.last.is_(None)) | (last.c.last < cutoff),
+    ]
+    if rep_id:
+        where.append(Opportunity.owner_rep_id == rep_id)
+    base = (
+        select(
+            Opportunity.opportunity_id,
+            Opportunity.name,
+            Opportunity.stage,
+            Opportunity.amount,
+            Opportunity.close_date,
+            Account.name,
+            Rep.name,
+            last.c.last,
+        )
+        .outerjoin(last, last.c.opportunity_id == Opportunity.opportunity_id)
+        .outerjoin(Account, Account.account_id == Opportunity.account_id)
+        .outerjoin(Rep, Rep.rep_id == Opportunity.owner_rep_id)
+        .where(*where)
+    )
+    total = s.scalar(select(func.count()).select_from(base.subquery())) or 0
+    rows = s.execute(
+        base.order_by(Opportunity.amount.desc().nulls_last(), Opportunity.opportunity_id).limit(
+            limit
+        )
+    ).all()
+    return [
+        {
+            "opportunity_id": oid,
+            "name": name,
+            "stage": stage,
+            "amount": float(amount) if amount is not None else None,
+            "close_date": close,
+            "account": account,
+            "owner": owner,
+            "last_buyer_response": aware(last_at),
+        }
+        for oid, name, stage, amount, close, account, owner, last_at in rows
+    ], total

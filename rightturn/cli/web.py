@@ -1,0 +1,103 @@
+"""Commands of the web layer: ``serve`` and ``users`` (add, token, list)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from rightturn.cli.common import DbOption, app, console, err, errors, open_store
+from rightturn.config import load_settings, secret
+from rightturn.crm.model import USER_ROLES
+from rightturn.crm.store import redact
+from rightturn.errors import ConfigError
+from rightturn.web.auth import add_user, issue_token, list_users
+
+PASSWORD_ENV = "RIGHTTURN_PASSWORD"
+users_app = typer.Typer(help="People who sign in to the panel and API.", no_args_is_help=True)
+app.add_typer(users_app, name="users")
+
+
+@app.command()
+@errors
+def serve(
+    db: DbOption = None,
+    host: Annotated[str, typer.Option(help="Address to listen on (loopback by default).")] = (
+        "127.0.0.1"
+    ),
+    port: Annotated[int, typer.Option(help="Port to listen on.", min=1, max=65535)] = 8000,
+) -> None:
+    """Serve the control panel and the REST API (/api/v1, docs at /api/v1/docs)."""
+    serve_app(db, host, port)
+
+
+def serve_app(db: str | None, host: str, port: int) -> None:
+    """Run the app with uvicorn until interrupted."""
+    import uvicorn
+
+    from rightturn.web.app import create_app
+
+    settings = load_settings(db)
+    store = open_store(db)
+    shown = f"[{host}]" if ":" in host else host
+    console.print(
+        f"Serving {redact(store.url)} at [bold]http://{shown}:{port}/[/] "
+        f"(API: http://{shown}:{port}/api/v1/docs). Ctrl+C stops."
+    )
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        err.print(
+            "[yellow]warning:[/] listening beyond this machine: put it behind TLS "
+            "(cookies are marked Secure, so sign-in needs https)."
+        )
+    uvicorn.run(create_app(store, settings), host=host, port=port, log_level="warning")
+
+
+@users_app.command("add")
+@errors
+def users_add(
+    email: Annotated[str, typer.Argument(help="The user's email (their sign-in name).")],
+    role: Annotated[str, typer.Option(help=f"One of {', '.join(USER_ROLES)}.")],
+    rep_id: Annotated[
+        str | None, typer.Option("--rep-id", help="For a rep: the rep whose records they see.")
+    ] = None,
+    team: Annotated[
+        str | None, typer.Option(help="For a manager: the team (id) whose records they see.")
+    ] = None,
+    db: DbOption = None,
+) -> None:
+    """Add a user, or reset one's password and role. The password comes from $RIGHTTURN_PASSWORD
+    or a prompt, never a flag (flags land in shell history)."""
+    password = secret(PASSWORD_ENV)
+    if password is None:
+        if not console.is_terminal:
+            raise ConfigError(f"set {PASSWORD_ENV} or run in a terminal to type the password")
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    account = add_user(open_store(db), email, password, role=role, rep_id=rep_id, team_id=team)
+    scope = {"rep": f"rep {account.rep_id}", "manager": f"team {account.team_id}"}.get(
+        account.role, "everything"
+    )
+    console.print(f"User {account.email} ({account.role}) can sign in; sees {scope}.")
+
+
+@users_app.command("token")
+@errors
+def users_token(
+    email: Annotated[str, typer.Argument(help="The user the token acts as.")],
+    label: Annotated[str | None, typer.Option(help="What the token is for.")] = None,
+    db: DbOption = None,
+) -> None:
+    """Print a new API token (send it as `Authorization: Bearer TOKEN`). Shown once."""
+    token = issue_token(open_store(db), email, label=label)
+    err.print(f"A new API token for {email}; it is not stored and cannot be shown again:")
+    print(token)
+
+
+@users_app.command("list")
+@errors
+def users_list(db: DbOption = None) -> None:
+    """Everyone who can sign in."""
+    table = Table("email", "role", "rep", "team")
+    for a in list_users(open_store(db)):
+        table.add_row(a.email, a.role, a.rep_id or "", a.team_id or "")
+    console.print(table)

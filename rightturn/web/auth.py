@@ -1,0 +1,269 @@
+"""Who may sign in, and how: users, password hashes, browser sessions, API tokens, login limits.
+
+Passwords are hashed with argon2id (``argon2-cffi``, the reference implementation's binding);
+session and API tokens are 32 random bytes, shown once and stored only as SHA-256 digests, so a
+copy of the database lets nobody sign in. None of these functions logs a secret.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass
+from datetime import timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import delete, func, select, update
+
+from rightturn.crm.identity import email_address
+from rightturn.crm.model import USER_ROLES, ApiToken, Rep, Team, User, WebSession
+from rightturn.crm.store import Store
+from rightturn.crm.types import utcnow
+from rightturn.errors import Conflict, NotFound, ParseError
+
+__all__ = [
+    "SESSION_LIFETIME",
+    "Account",
+    "LoginLimiter",
+    "add_user",
+    "authenticate",
+    "demo_users",
+    "end_session",
+    "issue_token",
+    "list_users",
+    "start_session",
+    "user_for_session",
+    "user_for_token",
+]
+
+SESSION_LIFETIME = timedelta(hours=12)
+MIN_PASSWORD = 10
+_hasher = PasswordHasher()
+# Verified against when the email is unknown, so a wrong email costs as long as a wrong password
+# and the response time does not tell which accounts exist.
+_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+
+
+@dataclass(frozen=True)
+class Account:
+    """A signed-in user as the web layer sees them (no password hash)."""
+
+    user_id: int
+    email: str
+    role: str
+    rep_id: str | None
+    team_id: str | None
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _account(user: User) -> Account:
+    return Account(user.user_id, user.email, user.role, user.rep_id, user.team_id)
+
+
+def add_user(
+    store: Store,
+    email: str,
+    password: str,
+    *,
+    role: str,
+    rep_id: str | None = None,
+    team_id: str | None = None,
+) -> Account:
+    """Create a user, or reset an existing user's password, role and scope."""
+    try:
+        address = email_address(email, "the user's email")
+    except ValueError as exc:
+        raise ParseError(str(exc)) from None
+    if role not in USER_ROLES:
+        raise ParseError(f"role {role!r} is not one of {', '.join(USER_ROLES)}")
+    if len(password) < MIN_PASSWORD:
+        raise ParseError(f"the password is too short: use at least {MIN_PASSWORD} characters")
+    with store.session() as s:
+        if role == "rep":
+            if not rep_id:
+                raise ParseError("a rep user needs --rep-id: the rep whose records they see")
+            rep = s.get(Rep, rep_id)
+            if rep is None:
+                raise NotFound(f"no rep {rep_id!r}: see `rightturn summary` for the reps")
+            team_id = team_id or rep.team_id
+        if role == "manager":
+            if not team_id:
+                raise ParseError("a manager user needs --team: the team whose records they see")
+            if s.get(Team, team_id) is None:
+                raise NotFound(f"no team {team_id!r}: see `rightturn summary` for the teams")
+        if rep_id and s.get(Rep, rep_id) is None:
+            raise NotFound(f"no rep {rep_id!r}: see `rightturn summary` for the reps")
+        user = s.scalar(select(User).where(User.email == address))
+        if user is None:
+            user = User(email=address)
+            s.add(user)
+        user.password_hash = _hasher.hash(password)
+        user.role, user.rep_id, user.team_id, user.active = role, rep_id, team_id, True
+        s.flush()
+        # A new password ends every session the old one opened.
+        s.execute(delete(WebSession).where(WebSession.user_id == user.user_id))
+        return _account(user)
+
+
+def list_users(store: Store) -> list[Account]:
+    """Every user, by email."""
+    with store.session() as s:
+        return [_account(u) for u in s.scalars(select(User).order_by(User.email))]
+
+
+def authenticate(store: Store, email: str, password: str) -> Account | None:
+    """The user whose email and password these are, or None (for any wrong part)."""
+    address = email.strip().lower()
+    with store.session() as s:
+        user = s.scalar(select(User).where(User.email == address, User.active.is_(True)))
+        try:
+            _hasher.verify(user.password_hash if user else _DUMMY_HASH, password)
+        except (VerificationError, InvalidHashError):
+            return None
+        if user is None:
+            return None
+        if _hasher.check_needs_rehash(user.password_hash):
+            user.password_hash = _hasher.hash(password)
+        return _account(user)
+
+
+def start_session(store: Store, user_id: int) -> str:
+    """A new browser session; returns the cookie value (the only copy of the token)."""
+    token = secrets.token_urlsafe(32)
+    now = utcnow()
+    with store.session() as s:
+        s.execute(delete(WebSession).where(WebSession.expires_at < now))
+        s.add(
+            WebSession(
+                token_hash=_digest(token), user_id=user_id, expires_at=now + SESSION_LIFETIME
+            )
+        )
+    return token
+
+
+def user_for_session(store: Store, token: str) -> Account | None:
+    """The active user of an unexpired session, or None."""
+    with store.session() as s:
+        row = s.execute(
+            select(User, WebSession.expires_at)
+            .join(WebSession, WebSession.user_id == User.user_id)
+            .where(WebSession.token_hash == _digest(token), User.active.is_(True))
+        ).first()
+        if row is None or row[1] < utcnow():
+            return None
+        return _account(row[0])
+
+
+def end_session(store: Store, token: str) -> None:
+    """Sign a browser out."""
+    with store.session() as s:
+        s.execute(delete(WebSession).where(WebSession.token_hash == _digest(token)))
+
+
+def issue_token(store: Store, email: str, *, label: str | None = None) -> str:
+    """A new API token for a user; returns it (it is not stored and cannot be shown again)."""
+    address = email.strip().lower()
+    token = "rt_" + secrets.token_urlsafe(32)
+    with store.session() as s:
+        user = s.scalar(select(User).where(User.email == address))
+        if user is None:
+            raise NotFound(f"no user {email!r}: add one with `rightturn users add {email} ...`")
+        if not user.active:
+            raise Conflict(f"user {email!r} is deactivated")
+        s.add(ApiToken(token_hash=_digest(token), user_id=user.user_id, label=label))
+    return token
+
+
+def user_for_token(store: Store, token: str) -> Account | None:
+    """The active user an API token belongs to, or None; records when it was last used."""
+    digest = _digest(token)
+    with store.session() as s:
+        user = s.scalar(
+            select(User)
+            .join(ApiToken, ApiToken.user_id == User.user_id)
+            .where(ApiToken.token_hash == digest, ApiToken.revoked.is_(False))
+            .where(User.active.is_(True))
+        )
+        if user is None:
+            return None
+        s.execute(
+            update(ApiToken).where(ApiToken.token_hash == digest).values(last_used_at=utcnow())
+        )
+        return _account(user)
+
+
+class LoginLimiter:
+    """At most ``attempts`` failed sign-ins per client address and per email in ``window``.
+
+    In memory, per server process: enough to stop password guessing against one server; a
+    deployment with several processes behind a balancer should also limit at the proxy.
+    """
+
+    def __init__(self, attempts: int = 5, window: timedelta = timedelta(minutes=15)) -> None:
+        self.attempts = attempts
+        self.window = window.total_seconds()
+        self._failures: dict[str, deque[float]] = {}
+        self._lock = threading.Lock()
+
+    def _recent(self, key: str, now: float) -> deque[float]:
+        times = self._failures.setdefault(key, deque())
+        while times and times[0] <= now - self.window:
+            times.popleft()
+        return times
+
+    def retry_after(self, client: str, email: str) -> int:
+        """Seconds until this client may try this email again; 0 when it may now."""
+        now = time.monotonic()
+        with self._lock:
+            waits = []
+            for key in (f"ip:{client}", f"email:{email.strip().lower()}"):
+                times = self._recent(key, now)
+                if len(times) >= self.attempts:
+                    waits.append(times[0] + self.window - now)
+            return int(max(waits, default=0)) + (1 if waits else 0)
+
+    def failed(self, client: str, email: str) -> None:
+        now = time.monotonic()
+        with self._lock:
+            for key in (f"ip:{client}", f"email:{email.strip().lower()}"):
+                self._recent(key, now).append(now)
+
+    def succeeded(self, client: str, email: str) -> None:
+        with self._lock:
+            self._failures.pop(f"email:{email.strip().lower()}", None)
+
+
+def demo_users(store: Store) -> list[tuple[str, str, Account]]:
+    """A manager of the largest team and one of its reps, with fresh random passwords.
+
+    Returns ``(email, password, account)``; the passwords are shown once and not kept.
+    """
+    with store.session() as s:
+        team = s.execute(
+            select(Rep.team_id, Team.name)
+            .join(Team, Team.team_id == Rep.team_id)
+            .group_by(Rep.team_id, Team.name)
+            .order_by(func.count().desc(), Rep.team_id)
+            .limit(1)
+        ).first()
+        if team is None:
+            return []
+        rep = s.scalar(select(Rep).where(Rep.team_id == team[0]).order_by(Rep.rep_id).limit(1))
+        assert rep is not None
+    slug = "".join(c for c in team[1].lower() if c.isalnum()) or "team"
+    made = []
+    for email, role, rep_id in (
+        (f"manager.{slug}@demo.rightturn", "manager", None),
+        (f"{rep.rep_id.lower()}@demo.rightturn", "rep", rep.rep_id),
+    ):
+        password = secrets.token_urlsafe(12)
+        account = add_user(store, email, password, role=role, rep_id=rep_id, team_id=team[0])
+        made.append((email, password, account))
+    return made

@@ -1,0 +1,368 @@
+"""The panel: server-rendered pages (Jinja2) over the same domain functions as the API.
+
+``public`` holds only the sign-in page; every route of ``router`` runs the viewer and CSRF
+checks. Tables sort and filter through query parameters, so every view has a URL to share.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import urlencode, urlsplit
+
+from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+
+from rightturn.analytics.activity import activity_mix, week_over_week
+from rightturn.analytics.pipeline import open_by_stage, quiet_deals
+from rightturn.associate.review import resolve, review_queue
+from rightturn.crm import queries
+from rightturn.crm.model import ACTIVITY_KINDS, ASSOCIATION_STATUSES, OPPORTUNITY_STATUSES
+from rightturn.crm.store import Store
+from rightturn.errors import ParseError
+from rightturn.web import charts
+from rightturn.web.auth import authenticate, end_session, start_session
+from rightturn.web.security import (
+    CSRF_FIELD,
+    SESSION_COOKIE,
+    Viewer,
+    client_address,
+    csrf_protect,
+    csrf_token,
+    set_cookie,
+    viewer,
+)
+
+templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
+public = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, dependencies=[Depends(viewer), Depends(csrf_protect)])
+Who = Annotated[Viewer, Depends(viewer)]
+PAGE = 50
+
+
+def _store(request: Request) -> Store:
+    return request.app.state.store  # type: ignore[no-any-return]
+
+
+def _render(request: Request, name: str, http_status: int = 200, **context: Any) -> HTMLResponse:
+    who = getattr(request.state, "viewer", None)
+    context.update(
+        request=request,
+        who=who,
+        csrf_field=CSRF_FIELD,
+        csrf=csrf_token(request),
+        url_with=lambda **kw: _url_with(request, **kw),
+    )
+    if who is not None and "review_waiting" not in context:
+        _, context["review_waiting"] = review_queue(_store(request), limit=0, scope=who.scope)
+    return templates.TemplateResponse(request, name, context, status_code=http_status)
+
+
+def _url_with(request: Request, **changes: Any) -> str:
+    """This page's URL with some query parameters changed (None removes one)."""
+    params = dict(request.query_params)
+    for key, value in changes.items():
+        if value is None or value == "":
+            params.pop(key, None)
+        else:
+            params[key] = str(value)
+    return request.url.path + ("?" + urlencode(params) if params else "")
+
+
+def error_page(request: Request, status: int, message: str) -> HTMLResponse:
+    return _render(request, "error.html", http_status=status, status_code=status, message=message)
+
+
+def _safe_next(target: str | None) -> str:
+    """Only a path on this site: an open redirect would hand the session to another site."""
+    if not target:
+        return "/"
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return "/"
+    return target
+
+
+# --- signing in and out ------------------------------------------------------------------
+
+
+@public.get("/login")
+def login_form(request: Request, next: str | None = None) -> HTMLResponse:
+    return _render(request, "login.html", next=_safe_next(next), error=None)
+
+
+@public.post("/login", dependencies=[Depends(csrf_protect)])
+def login(
+    request: Request,
+    email: Annotated[str, Form()],
+    password: Annotated[str, Form()],
+    next: Annotated[str, Form()] = "/",
+) -> Response:
+    limiter = request.app.state.limiter
+    client = client_address(request)
+    wait = limiter.retry_after(client, email)
+    if wait:
+        response = _render(
+            request,
+            "login.html",
+            http_status=429,
+            next=_safe_next(next),
+            error=f"Too many failed sign-ins. Try again in {max(wait // 60, 1)} minutes.",
+        )
+        response.headers["Retry-After"] = str(wait)
+        return response
+    account = authenticate(_store(request), email, password)
+    if account is None:
+        limiter.failed(client, email)
+        return _render(
+            request,
+            "login.html",
+            http_status=401,
+            next=_safe_next(next),
+            error="That email and password do not match an active user.",
+        )
+    limiter.succeeded(client, email)
+    response = RedirectResponse(_safe_next(next), status_code=303)
+    set_cookie(request, response, SESSION_COOKIE, start_session(_store(request), account.user_id))
+    return response
+
+
+@router.post("/logout")
+def logout(request: Request) -> Response:
+    token = request.cookies.get(SESSION_COOKIE)
+    if token:
+        end_session(_store(request), token)
+    response = RedirectResponse("/login", status_code=303)
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
+# --- home ------------------------------------------------------------------------------------
+
+
+def _as_of(value: str | None) -> datetime:
+    if not value:
+        return datetime.now(UTC)
+    try:
+        day = date.fromisoformat(value)
+    except ValueError:
+        raise ParseError(f"as_of={value!r} is not a date like 2026-05-04") from None
+    return datetime.combine(day, time.max, tzinfo=UTC)
+
+
+@router.get("/", response_class=HTMLResponse)
+def home(request: Request, who: Who, as_of: str | None = None) -> HTMLResponse:
+    when = _as_of(as_of)
+    with _store(request).session() as s:
+        wow = week_over_week(s, who.scope, as_of=when)
+        stages = open_by_stage(s, who.scope)
+        quiet, quiet_total = quiet_deals(s, who.scope, as_of=when, limit=15)
+        captured = queries.list_activities(s, who.scope, limit=1).items
+    _, waiting = review_queue(_store(request), limit=0, scope=who.scope)
+    return _render(
+        request,
+        "home.html",
+        as_of=when,
+        wow=wow,
+        week_chart=charts.week_over_week_chart(wow.this_week, wow.last_week)
+        if any(wow.this_week.values()) or any(wow.last_week.values())
+        else None,
+        stages=stages,
+        pipeline_chart=charts.open_pipeline_chart(stages) if stages else None,
+        quiet=quiet,
+        quiet_total=quiet_total,
+        review_waiting=waiting,
+        anything_captured=bool(captured),
+    )
+
+
+# --- opportunities ---------------------------------------------------------------------------
+
+
+@router.get("/opportunities", response_class=HTMLResponse)
+def opportunities(
+    request: Request,
+    who: Who,
+    q: str | None = None,
+    status: str | None = None,
+    stage: str | None = None,
+    rep_id: str | None = None,
+    sort: str = "close_date",
+    desc: bool = False,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> HTMLResponse:
+    if status and status not in OPPORTUNITY_STATUSES:
+        raise ParseError(f"status={status!r} is not one of {', '.join(OPPORTUNITY_STATUSES)}")
+    with _store(request).session() as s:
+        page = queries.list_opportunities(
+            s,
+            who.scope,
+            q=q,
+            status=status,
+            stage=stage or None,
+            rep_id=rep_id or None,
+            sort=sort,
+            descending=desc,
+            offset=offset,
+            limit=PAGE,
+        )
+        stages = [row["stage"] for row in open_by_stage(s, who.scope)]
+        reps = queries.list_reps(s, who.scope)
+    return _render(
+        request,
+        "opportunities.html",
+        page=page,
+        offset=offset,
+        limit=PAGE,
+        q=q or "",
+        status=status or "",
+        stage=stage or "",
+        rep_id=rep_id or "",
+        sort=sort,
+        desc=desc,
+        statuses=OPPORTUNITY_STATUSES,
+        stages=stages,
+        reps=reps,
+    )
+
+
+@router.get("/opportunities/{opportunity_id}", response_class=HTMLResponse)
+def opportunity(
+    request: Request, who: Who, opportunity_id: str, cursor: str | None = None
+) -> HTMLResponse:
+    with _store(request).session() as s:
+        opp = queries.get_opportunity(s, who.scope, opportunity_id)
+        history = queries.list_activities(
+            s,
+            who.scope,
+            queries.ActivityFilter(opportunity_id=opportunity_id),
+            cursor=cursor,
+            limit=PAGE,
+            body=True,
+        )
+    return _render(request, "opportunity.html", opp=opp, history=history)
+
+
+# --- reps ------------------------------------------------------------------------------------
+
+
+@router.get("/reps", response_class=HTMLResponse)
+def reps(
+    request: Request, who: Who, q: str | None = None, sort: str = "name", desc: bool = False
+) -> HTMLResponse:
+    with _store(request).session() as s:
+        rows = queries.list_reps(s, who.scope)
+    if q:
+        rows = [r for r in rows if q.lower() in (r["name"] + " " + (r["team"] or "")).lower()]
+    if sort not in ("name", "team", "quota"):
+        raise ParseError(f"sort={sort!r} is not one of name, team, quota")
+    rows.sort(key=lambda r: (r[sort] is None, r[sort] or 0 if sort == "quota" else r[sort] or ""))
+    if desc:
+        rows.reverse()
+    return _render(request, "reps.html", reps=rows, q=q or "", sort=sort, desc=desc)
+
+
+@router.get("/reps/{rep_id}", response_class=HTMLResponse)
+def rep(request: Request, who: Who, rep_id: str, as_of: str | None = None) -> HTMLResponse:
+    when = _as_of(as_of)
+    with _store(request).session() as s:
+        person = queries.get_rep(s, who.scope, rep_id)
+        mix = activity_mix(s, who.scope, rep_id=rep_id, as_of=when)
+        wow = week_over_week(s, who.scope, as_of=when, rep_id=rep_id)
+        deals = queries.list_opportunities(
+            s, who.scope, rep_id=rep_id, status="open", sort="close_date", limit=100
+        )
+        recent = queries.list_activities(
+            s, who.scope, queries.ActivityFilter(rep_id=rep_id), limit=20
+        )
+    return _render(
+        request,
+        "rep.html",
+        rep=person,
+        wow=wow,
+        mix_chart=charts.activity_mix_chart(mix, f"{person['name']}: activity mix per week")
+        if any(r["count"] for r in mix)
+        else None,
+        deals=deals,
+        recent=recent,
+    )
+
+
+# --- activities ------------------------------------------------------------------------------
+
+
+@router.get("/activities", response_class=HTMLResponse)
+def activities(
+    request: Request,
+    who: Who,
+    kind: str | None = None,
+    status: str | None = None,
+    rep_id: str | None = None,
+    since: str | None = None,
+    until: str | None = None,
+    cursor: str | None = None,
+) -> HTMLResponse:
+    if kind and kind not in ACTIVITY_KINDS:
+        raise ParseError(f"kind={kind!r} is not one of {', '.join(ACTIVITY_KINDS)}")
+    if status and status not in ASSOCIATION_STATUSES:
+        raise ParseError(f"status={status!r} is not one of {', '.join(ASSOCIATION_STATUSES)}")
+    where = queries.ActivityFilter(
+        kind=kind or None,
+        status=status or None,
+        rep_id=rep_id or None,
+        since=_as_of(since).replace(hour=0, minute=0, second=0, microsecond=0) if since else None,
+        until=_as_of(until) if until else None,
+    )
+    with _store(request).session() as s:
+        page = queries.list_activities(s, who.scope, where, cursor=cursor, limit=PAGE)
+        reps = queries.list_reps(s, who.scope)
+    return _render(
+        request,
+        "activities.html",
+        page=page,
+        kind=kind or "",
+        status=status or "",
+        rep_id=rep_id or "",
+        since=since or "",
+        until=until or "",
+        kinds=ACTIVITY_KINDS,
+        statuses=ASSOCIATION_STATUSES,
+        reps=reps,
+    )
+
+
+# --- review queue ----------------------------------------------------------------------------
+
+
+@router.get("/review", response_class=HTMLResponse)
+def review(request: Request, who: Who, done: int | None = None) -> HTMLResponse:
+    items, total = review_queue(_store(request), limit=PAGE, scope=who.scope)
+    return _render(
+        request, "review.html", items=items, total=total, review_waiting=total, done=done
+    )
+
+
+@router.post("/review/{activity_id}")
+def resolve_review(
+    request: Request,
+    who: Who,
+    activity_id: int,
+    action: Annotated[str, Form()],
+    opportunity_id: Annotated[str | None, Form()] = None,
+) -> Response:
+    if action not in ("link", "account_only", "unlink"):
+        raise ParseError(f"action={action!r} is not one of link, account_only, unlink")
+    if action == "link" and not opportunity_id:
+        raise ParseError("choose an opportunity to link the thread to")
+    done = resolve(
+        _store(request),
+        activity_id,
+        opportunity_id=opportunity_id if action == "link" else None,
+        account_only=action == "account_only",
+        unlink=action == "unlink",
+        who=who.account.email,
+        scope=who.scope,
+    )
+    return RedirectResponse(f"/review?done={len(done.activity_ids)}", status_code=303)
