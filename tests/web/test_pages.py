@@ -1,0 +1,160 @@
+"""The panel's pages, rendered on SQLite and PostgreSQL, as each role sees them."""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import func, select
+
+from rightturn.crm.model import Activity, Opportunity, Rep
+from tests.web.conftest import Web
+
+
+def test_home_shows_the_teams_week_charts_and_quiet_deals(web: Web) -> None:
+    client = web.browser("manager_a")
+    page = client.get("/", params={"as_of": "2026-06-30"})
+    assert page.status_code == 200
+    html = page.text
+    assert "Your team's week" in html
+    # The emails tile counts the team's non-internal emails of the last 7 days.
+    with web.store.session() as s:
+        team = list(s.scalars(select(Rep.rep_id).where(Rep.team_id == web.team_a)))
+    from datetime import UTC, datetime, time, timedelta
+
+    end = datetime.combine(datetime(2026, 6, 30).date(), time.max, tzinfo=UTC)
+    emails = web.count(
+        Activity.rep_id.in_(team),
+        Activity.kind == "email",
+        Activity.direction != "internal",
+        Activity.occurred_at >= end - timedelta(days=7),
+        Activity.occurred_at < end,
+    )
+    tile = re.search(r'data-metric="email">.*?tile-value">([\d,]+)<', html, re.S)
+    assert tile and int(tile.group(1).replace(",", "")) == emails > 0
+    assert 'id="chart-week"' in html and 'id="chart-pipeline"' in html
+    assert "/vendor/plotly.min.js" in html
+    assert "Deals without buyer activity in 14 days" in html
+
+
+def test_plotly_is_served_locally(web: Web) -> None:
+    js = web.client().get("/vendor/plotly.min.js")
+    assert js.status_code == 200
+    assert js.headers["content-type"].startswith("text/javascript")
+    assert len(js.content) > 1_000_000 and b"plotly" in js.content[:2000].lower()
+
+
+def test_opportunity_page_shows_timeline_with_reasons(web: Web) -> None:
+    with web.store.session() as s:
+        opp_id, n = s.execute(
+            select(Activity.opportunity_id, func.count())
+            .where(Activity.rep_id == web.rep_a, Activity.opportunity_id.is_not(None))
+            .group_by(Activity.opportunity_id)
+            .order_by(func.count().desc())
+        ).first()
+        name = s.get(Opportunity, opp_id).name
+    page = web.browser("rep_a").get(f"/opportunities/{opp_id}")
+    assert page.status_code == 200
+    assert name in page.text
+    assert page.text.count('class="activity ') == min(n, 50)
+    assert "Stage history" in page.text and 'id="stage-history"' in page.text
+    assert re.search(r'class="confidence"[^>]*>\d+%<', page.text)
+
+
+def test_a_rep_cannot_open_another_reps_pages(web: Web) -> None:
+    client = web.browser("rep_a")
+    with web.store.session() as s:
+        theirs = s.scalar(
+            select(Opportunity.opportunity_id).where(Opportunity.owner_rep_id == web.rep_b)
+        )
+    for path in (f"/opportunities/{theirs}", f"/reps/{web.rep_b}"):
+        page = client.get(path)
+        assert page.status_code == 404
+        assert "Not found" in page.text
+    listing = client.get("/opportunities", params={"q": theirs})
+    assert f'href="/opportunities/{theirs}"' not in listing.text
+    assert "No opportunities match" in listing.text
+
+
+def test_opportunity_table_sorts_and_filters(web: Web) -> None:
+    client = web.browser("admin")
+    page = client.get("/opportunities", params={"status": "open", "sort": "amount", "desc": "1"})
+    assert page.status_code == 200
+    amounts = [
+        int(a.replace(",", ""))
+        for a in re.findall(r'<td class="num">\$([\d,]+)</td>', page.text)
+    ]
+    assert len(amounts) == 50 and amounts == sorted(amounts, reverse=True)
+    assert "<td>won</td>" not in page.text and "<td>lost</td>" not in page.text
+    # The active sort column says so, for screen readers too.
+    assert 'aria-sort="descending"' in page.text
+    empty = client.get("/opportunities", params={"q": "no such deal anywhere"})
+    assert "No opportunities match" in empty.text and "Clear the filters" in empty.text
+
+
+def test_rep_page_has_the_activity_mix_chart(web: Web) -> None:
+    page = web.browser("manager_a").get(f"/reps/{web.rep_a}", params={"as_of": "2026-06-30"})
+    assert page.status_code == 200
+    assert 'id="chart-mix"' in page.text
+    assert "activity mix per week" in page.text
+    assert "Open opportunities" in page.text
+
+
+def test_activities_page_filters_by_kind(web: Web) -> None:
+    page = web.browser("admin").get("/activities", params={"kind": "meeting"})
+    kinds = re.findall(r"<tr><td>[^<]+</td><td>(\w+)</td>", page.text)
+    assert kinds and set(kinds) == {"meeting"}
+    bad = web.browser("admin").get("/activities", params={"kind": "fax"})
+    assert bad.status_code == 422 and "kind" in bad.text
+
+
+def test_review_page_resolves_in_one_click(web: Web) -> None:
+    client = web.browser("manager_b")
+    page = client.get("/review")
+    total = int(re.search(r'Review queue <span class="count">([\d,]+)<', page.text).group(1))
+    target = re.search(r'action="/review/(\d+)"', page.text).group(1)
+    form = re.search(
+        rf'action="/review/{target}".*?name="opportunity_id" value="([^"]+)"', page.text, re.S
+    )
+    answer = client.post(
+        f"/review/{target}",
+        data={
+            "action": "link",
+            "opportunity_id": form.group(1),
+            "csrf_token": client.cookies["rt_csrf"],
+        },
+        follow_redirects=True,
+    )
+    assert answer.status_code == 200
+    assert "Filed " in answer.text
+    after = int(re.search(r'Review queue <span class="count">([\d,]+)<', answer.text).group(1))
+    assert after == total - 1
+    with web.store.session() as s:
+        chosen = s.get(Activity, int(target))
+        assert (chosen.opportunity_id, chosen.manual) == (form.group(1), True)
+
+
+def test_empty_states_tell_what_to_do(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from fastapi.testclient import TestClient
+
+    from rightturn.crm.store import Store
+    from rightturn.web.app import create_app
+    from rightturn.web.auth import add_user
+    from tests.web.conftest import PASSWORD
+
+    store = Store.open(f"sqlite:///{tmp_path / 'empty.db'}")
+    add_user(store, "admin@example.com", PASSWORD, role="admin")
+    client = TestClient(create_app(store), base_url="https://testserver")
+    client.get("/login")
+    client.post(
+        "/login",
+        data={
+            "email": "admin@example.com",
+            "password": PASSWORD,
+            "csrf_token": client.cookies["rt_csrf"],
+        },
+    )
+    home = client.get("/").text
+    assert "No activity captured yet" in home and "rightturn capture" in home
+    assert "rightturn import crm" in home
+    assert "No mail captured yet" in client.get("/activities").text
+    assert "Nothing waits for review" in client.get("/review").text
