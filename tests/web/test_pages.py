@@ -80,8 +80,7 @@ def test_opportunity_table_sorts_and_filters(web: Web) -> None:
     page = client.get("/opportunities", params={"status": "open", "sort": "amount", "desc": "1"})
     assert page.status_code == 200
     amounts = [
-        int(a.replace(",", ""))
-        for a in re.findall(r'<td class="num">\$([\d,]+)</td>', page.text)
+        int(a.replace(",", "")) for a in re.findall(r'<td class="num">\$([\d,]+)</td>', page.text)
     ]
     assert len(amounts) == 50 and amounts == sorted(amounts, reverse=True)
     assert "<td>won</td>" not in page.text and "<td>lost</td>" not in page.text
