@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -95,14 +96,26 @@ def test_demo_builds_an_org_imports_it_and_refuses_to_overwrite_without_fresh(
 ) -> None:
     url = f"sqlite:///{tmp_path / 'demo.db'}"
     org = tmp_path / "org"
-    code, out = run("demo", "--db", url, "--reps", "3", "--months", "2", "--keep", str(org))
+    code, out = run(
+        "demo", "--db", url, "--reps", "3", "--months", "2", "--keep", str(org), "--no-serve"
+    )
     assert code == 0, out
     assert "win rate" in out and "Open pipeline by stage" in out
+    # The printed logins work.
+    from rightturn.crm.store import Store
+    from rightturn.web.auth import authenticate
+
+    logins = re.findall(r"(\S+@demo\.rightturn)\W+(\S+)\W+(manager|rep)\b", out)
+    assert {role for _, _, role in logins} == {"manager", "rep"}, out
+    with Store.open(url) as store:
+        for email, password, role in logins:
+            account = authenticate(store, email, password)
+            assert account is not None and account.role == role
     assert (org / "crm" / "opportunities.csv").is_file()
     assert any((org / "mail").glob("*.mbox"))
-    code, out = run("demo", "--db", url, "--reps", "3", "--months", "2")
+    code, out = run("demo", "--db", url, "--reps", "3", "--months", "2", "--no-serve")
     assert code == 2 and "--fresh" in out
-    code, out = run("demo", "--db", url, "--reps", "3", "--months", "2", "--fresh")
+    code, out = run("demo", "--db", url, "--reps", "3", "--months", "2", "--fresh", "--no-serve")
     assert code == 0, out
 
 
@@ -139,3 +152,97 @@ def test_capture_review_export_evaluate_and_blocklist_from_the_command_line(
     assert code == 0 and ("Needs review" in out or "Nothing needs review" in out)
     code, out = run("activities", "export", "--format", "json", "--db", url)
     assert code == 2 and "--format csv" in out
+
+
+def test_users_add_token_and_list(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'u.db'}"
+    folder = write(tmp_path / "crm", FILES)
+    assert run("import", "crm", str(folder), "--db", url)[0] == 0
+    secret = "a long enough secret"
+    code, out = run("users", "add", "boss@example.com", "--role", "admin", "--db", url)
+    assert code == 2 and "RIGHTTURN_PASSWORD" in out  # no terminal, no variable: no password
+    code, out = run(
+        "users", "add", "Boss@Example.com", "--role", "admin", "--db", url,
+        env={"RIGHTTURN_PASSWORD": secret},
+    )  # fmt: skip
+    assert code == 0 and "boss@example.com (admin)" in out
+    assert secret not in out
+    code, out = run(
+        "users", "add", "rep@example.com", "--role", "rep", "--db", url,
+        env={"RIGHTTURN_PASSWORD": secret},
+    )  # fmt: skip
+    assert code == 2 and "--rep-id" in out
+    code, out = run(
+        "users", "add", "x@example.com", "--role", "rep", "--rep-id", "NOPE", "--db", url,
+        env={"RIGHTTURN_PASSWORD": secret},
+    )  # fmt: skip
+    assert code == 2 and "no rep 'NOPE'" in out
+    code, out = run(
+        "users", "add", "short@example.com", "--role", "admin", "--db", url,
+        env={"RIGHTTURN_PASSWORD": "short"},
+    )  # fmt: skip
+    assert code == 2 and "too short" in out
+    code, out = run("users", "token", "boss@example.com", "--db", url)
+    assert code == 0
+    token = re.search(r"rt_[\w-]{20,}", out).group(0)
+    from fastapi.testclient import TestClient
+
+    from rightturn.crm.store import Store
+    from rightturn.web.app import create_app
+
+    with Store.open(url) as store:
+        client = TestClient(create_app(store), base_url="https://testserver")
+        me = client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"})
+        assert me.status_code == 200 and me.json()["email"] == "boss@example.com"
+        from sqlalchemy import select
+
+        from rightturn.crm.model import ApiToken, User
+
+        with store.session() as s:
+            # Neither the token nor the password is stored, only their hashes.
+            assert token not in {t.token_hash for t in s.scalars(select(ApiToken))}
+            hashes = [u.password_hash for u in s.scalars(select(User))]
+            assert all(h.startswith("$argon2id$") and secret not in h for h in hashes)
+    code, out = run("users", "list", "--db", url)
+    assert code == 0 and "boss@example.com" in out and "admin" in out
+    assert run("users", "token", "ghost@example.com", "--db", url)[0] == 2
+
+
+def test_serve_answers_on_loopback(tmp_path: Path) -> None:
+    import socket
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    url = f"sqlite:///{tmp_path / 's.db'}"
+    assert run("init", "--db", url)[0] == 0
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen(
+        [sys.executable, "-m", "rightturn", "serve", "--db", url, "--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        for _ in range(100):
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz") as answer:
+                    assert answer.status == 200
+                    break
+            except OSError:
+                time.sleep(0.1)
+        else:
+            raise AssertionError("the server did not answer within 10 s")
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v1/me")
+        except urllib.error.HTTPError as exc:
+            assert exc.code == 401
+        else:
+            raise AssertionError("an anonymous API call was answered")
+    finally:
+        server.terminate()
+        out, _ = server.communicate(timeout=10)
+    assert f"http://127.0.0.1:{port}/" in out

@@ -157,9 +157,13 @@ def demo(
     fresh: Annotated[
         bool, typer.Option("--fresh", help="Empty the database first (for a demo database).")
     ] = False,
+    serve: Annotated[
+        bool, typer.Option("--serve/--no-serve", help="Serve the panel when done.")
+    ] = True,
+    port: Annotated[int, typer.Option(help="Port of the panel.", min=1, max=65535)] = 8000,
 ) -> None:
-    """Simulate a demo sales org, import its CRM, capture its mail, calls and meetings, and show
-    what is there."""
+    """Simulate a demo sales org, import its CRM, capture its mail, calls and meetings, show
+    what is there, add a manager and a rep login, and serve the panel."""
     settings = load_settings(db)
     store = Store(settings.db_url)
     if fresh:
@@ -187,6 +191,12 @@ def demo(
 
         capture_sources(store, org_sources(folder, settings.phone_region))
     _render_summary(org_summary(store), redact(store.url))
+    from rightturn.cli.web import render_logins, serve_app
+    from rightturn.web.auth import demo_users
+
+    render_logins(demo_users(store), port)
+    if serve:
+        serve_app(db, "127.0.0.1", port)
 
 
 # --- helpers ------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from rightturn.config import load_settings, secret
 from rightturn.crm.model import USER_ROLES
 from rightturn.crm.store import redact
 from rightturn.errors import ConfigError
-from rightturn.web.auth import add_user, issue_token, list_users
+from rightturn.web.auth import Account, add_user, issue_token, list_users
 
 PASSWORD_ENV = "RIGHTTURN_PASSWORD"
 users_app = typer.Typer(help="People who sign in to the panel and API.", no_args_is_help=True)
@@ -101,3 +101,17 @@ def users_list(db: DbOption = None) -> None:
     for a in list_users(open_store(db)):
         table.add_row(a.email, a.role, a.rep_id or "", a.team_id or "")
     console.print(table)
+
+
+def render_logins(users: list[tuple[str, str, Account]], port: int) -> None:
+    """The demo's sign-ins (passwords are new each run and kept nowhere)."""
+    if not users:
+        return
+    table = Table("sign in as", "password", "role", "sees", title="Panel logins")
+    for email, password, account in users:
+        sees = f"team {account.team_id}" if account.role == "manager" else f"rep {account.rep_id}"
+        table.add_row(email, password, account.role, sees)
+    console.print(table)
+    console.print(
+        f"Open http://127.0.0.1:{port}/ and sign in. API tokens: `rightturn users token EMAIL`."
+    )

@@ -20,7 +20,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, func, select, update
 
 from rightturn.crm.identity import email_address
-from rightturn.crm.model import USER_ROLES, ApiToken, Rep, Team, User, WebSession
+from rightturn.crm.model import USER_ROLES, Activity, ApiToken, Rep, Team, User, WebSession
 from rightturn.crm.store import Store
 from rightturn.crm.types import utcnow
 from rightturn.errors import Conflict, NotFound, ParseError
@@ -255,7 +255,15 @@ def demo_users(store: Store) -> list[tuple[str, str, Account]]:
         ).first()
         if team is None:
             return []
-        rep = s.scalar(select(Rep).where(Rep.team_id == team[0]).order_by(Rep.rep_id).limit(1))
+        # The busiest rep (a team lead's own rep row may have no activity at all).
+        rep = s.scalar(
+            select(Rep)
+            .outerjoin(Activity, Activity.rep_id == Rep.rep_id)
+            .where(Rep.team_id == team[0])
+            .group_by(Rep.rep_id)
+            .order_by(func.count(Activity.activity_id).desc(), Rep.rep_id)
+            .limit(1)
+        )
         assert rep is not None
     slug = "".join(c for c in team[1].lower() if c.isalnum()) or "team"
     made = []
