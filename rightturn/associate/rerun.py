@@ -58,7 +58,10 @@ def reassociate(
             parties: dict[int, list[Party]] = defaultdict(list)
             ids = [a.activity_id for a in page]
             for p in s.scalars(
-                select(ActivityParticipant).where(ActivityParticipant.activity_id.in_(ids))
+                # In capture order: association reads parties in the order the source gave.
+                select(ActivityParticipant)
+                .where(ActivityParticipant.activity_id.in_(ids))
+                .order_by(ActivityParticipant.id)
             ):
                 parties[p.activity_id].append(Party(p.role, p.address, p.name, p.response))  # type: ignore[arg-type]
             decided: list[tuple[Activity, Decision]] = []
