@@ -463,8 +463,9 @@ def list_activities(
     cursor: str | None = None,
     limit: int = 100,
     body: bool = False,
+    oldest_first: bool = False,
 ) -> Page:
-    """Visible activities, newest first, a page at a time."""
+    """Visible activities, newest first (or oldest first), a page at a time."""
     f = where or ActivityFilter()
     limit = _limit(limit)
     clauses = [scope.reps(Activity.rep_id)]
@@ -491,17 +492,23 @@ def list_activities(
             at = datetime.fromisoformat(when)
         except (TypeError, ValueError):
             raise ParseError(f"cursor {cursor!r} is not one this server gave out") from None
-        clauses.append(
-            or_(
+        if oldest_first:
+            after = or_(
+                Activity.occurred_at > at,
+                and_(Activity.occurred_at == at, Activity.activity_id > int(activity_id)),
+            )
+        else:
+            after = or_(
                 Activity.occurred_at < at,
                 and_(Activity.occurred_at == at, Activity.activity_id < int(activity_id)),
             )
-        )
+        clauses.append(after)
+    order = asc if oldest_first else desc
     rows = list(
         s.scalars(
             select(Activity)
             .where(*clauses)
-            .order_by(Activity.occurred_at.desc(), Activity.activity_id.desc())
+            .order_by(order(Activity.occurred_at), order(Activity.activity_id))
             .limit(limit + 1)
         )
     )

@@ -163,6 +163,7 @@ def activities(
     status: Literal[ASSOCIATION_STATUSES] | None = None,  # type: ignore[valid-type]
     since: Annotated[datetime | None, Query(description="From this time (inclusive).")] = None,
     until: Annotated[datetime | None, Query(description="Before this time.")] = None,
+    order: Literal["newest", "oldest"] = "newest",
     cursor: Cursor = None,
     limit: Limit = 100,
 ) -> dict[str, Any]:
@@ -177,7 +178,15 @@ def activities(
         until=until,
     )
     with _store(request).session() as s:
-        page = queries.list_activities(s, who.scope, where, cursor=cursor, limit=limit, body=True)
+        page = queries.list_activities(
+            s,
+            who.scope,
+            where,
+            cursor=cursor,
+            limit=limit,
+            body=True,
+            oldest_first=order == "oldest",
+        )
         return _page(page)
 
 

@@ -302,8 +302,11 @@ def activities(
     rep_id: str | None = None,
     since: str | None = None,
     until: str | None = None,
+    order: str = "newest",
     cursor: str | None = None,
 ) -> HTMLResponse:
+    if order not in ("newest", "oldest"):
+        raise ParseError(f"order={order!r} is not one of newest, oldest")
     if kind and kind not in ACTIVITY_KINDS:
         raise ParseError(f"kind={kind!r} is not one of {', '.join(ACTIVITY_KINDS)}")
     if status and status not in ASSOCIATION_STATUSES:
@@ -316,7 +319,9 @@ def activities(
         until=_as_of(until) if until else None,
     )
     with _store(request).session() as s:
-        page = queries.list_activities(s, who.scope, where, cursor=cursor, limit=PAGE)
+        page = queries.list_activities(
+            s, who.scope, where, cursor=cursor, limit=PAGE, oldest_first=order == "oldest"
+        )
         reps = queries.list_reps(s, who.scope)
     return _render(
         request,
@@ -327,6 +332,7 @@ def activities(
         rep_id=rep_id or "",
         since=since or "",
         until=until or "",
+        order=order,
         kinds=ACTIVITY_KINDS,
         statuses=ASSOCIATION_STATUSES,
         reps=reps,

@@ -364,3 +364,10 @@ def test_a_rep_cannot_push_another_reps_call(web: Web) -> None:
     )
     assert answer.status_code == 403
     assert web.count(Activity.source_id == "dialer-spoof") == 0
+
+
+def test_activities_oldest_first_pages_the_other_way(web: Web) -> None:
+    client = web.client("rep_b")
+    newest = _all(client, "/api/v1/activities", limit=40)
+    oldest = _all(client, "/api/v1/activities", limit=40, order="oldest")
+    assert [a["activity_id"] for a in oldest] == [a["activity_id"] for a in reversed(newest)]

@@ -100,6 +100,25 @@ def test_a_manager_works_through_the_panel(web: Web, server: str, browser) -> No
     page.wait_for_selector("#chart-pipeline .main-svg")
     assert "Open pipeline by stage" in page.locator("#chart-pipeline").inner_text()
     assert _number(page.locator('[data-metric="email"] .tile-value').inner_text()) > 0
+    # The quiet-deals table sorts by a header click and filters as you type, in the browser.
+    quiet = page.locator("#quiet-deals tbody tr")
+    assert quiet.count() > 1
+    page.click("#quiet-deals th >> text=Owner")
+    owners = page.locator("#quiet-deals tbody td:nth-child(3)").all_inner_texts()
+    assert owners == sorted(owners, key=str.lower)
+    owner = owners[0]
+    page.fill("#quiet-deals ~ input.table-filter, input.table-filter", owner)
+    shown = [
+        o
+        for o, v in zip(
+            page.locator("#quiet-deals tbody td:nth-child(3)").all_inner_texts(),
+            [r.is_visible() for r in quiet.all()],
+            strict=True,
+        )
+        if v
+    ]
+    assert shown and set(shown) == {owner}
+    page.fill("input.table-filter", "")
     _shot(page, "manager-home")
 
     # Opportunities: sort by amount, largest first, with two clicks on the header.
