@@ -21,14 +21,16 @@ __all__ = ["open_by_stage", "quiet_deals"]
 
 def open_by_stage(s: Session, scope: Scope) -> list[dict[str, Any]]:
     """Open deals per stage, in process order: ``stage``, ``deals``, ``value``."""
-    rows = s.execute(
-        select(Opportunity.stage, func.count(), func.coalesce(func.sum(Opportunity.amount), 0))
-        .where(Opportunity.status == "open", scope.reps(Opportunity.owner_rep_id))
-        .group_by(Opportunity.stage)
-    ).all()
+    rows = list(
+        s.execute(
+            select(Opportunity.stage, func.count(), func.coalesce(func.sum(Opportunity.amount), 0))
+            .where(Opportunity.status == "open", scope.reps(Opportunity.owner_rep_id))
+            .group_by(Opportunity.stage)
+        ).tuples()
+    )
     order = {stage: n for n, stage in enumerate(stage_order(s))}
     rows.sort(key=lambda r: (order.get(r[0], len(order)), r[0]))
-    return [{"stage": stage, "deals": n, "value": float(value)} for stage, n, value in rows]
+    return [{"stage": stage, "deals": n, "value": float(value or 0)} for stage, n, value in rows]
 
 
 def quiet_deals(

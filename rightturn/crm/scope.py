@@ -9,6 +9,7 @@ Queries take a :class:`Scope` and filter in SQL, so nothing outside it is ever l
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import ColumnElement, false, or_, select, true
 from sqlalchemy.orm import Session
@@ -38,7 +39,7 @@ class Scope:
             return True
         return rep_id is not None and rep_id in self.rep_ids
 
-    def reps(self, column: ColumnElement) -> ColumnElement[bool]:
+    def reps(self, column: Any) -> ColumnElement[bool]:
         """A WHERE clause keeping rows whose rep column is visible."""
         if self.rep_ids is None:
             return true()
@@ -46,7 +47,7 @@ class Scope:
             return false()
         return column.in_(sorted(self.rep_ids))
 
-    def accounts(self, column: ColumnElement) -> ColumnElement[bool]:
+    def accounts(self, column: Any) -> ColumnElement[bool]:
         """A WHERE clause keeping rows whose account is visible."""
         if self.rep_ids is None:
             return true()

@@ -104,15 +104,15 @@ def login(
     client = client_address(request)
     wait = limiter.retry_after(client, email)
     if wait:
-        response = _render(
+        limited = _render(
             request,
             "login.html",
             http_status=429,
             next=_safe_next(next),
             error=f"Too many failed sign-ins. Try again in {max(wait // 60, 1)} minutes.",
         )
-        response.headers["Retry-After"] = str(wait)
-        return response
+        limited.headers["Retry-After"] = str(wait)
+        return limited
     account = authenticate(_store(request), email, password)
     if account is None:
         limiter.failed(client, email)
