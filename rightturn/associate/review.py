@@ -38,7 +38,8 @@ class ReviewItem:
 def review_queue(
     store: Store, *, rep_id: str | None = None, limit: int = 50, scope: Scope | None = None
 ) -> tuple[list[ReviewItem], int]:
-    """The oldest ``limit`` activities needing review (one per thread) and how many threads wait.
+    """The ``limit`` threads waiting longest for review (each by its first activity), and how
+    many threads wait in all.
 
     ``scope`` keeps only what a viewer may see (default: everything)."""
     where = [Activity.status == "needs_review"]
@@ -49,20 +50,26 @@ def review_queue(
     thread = func.coalesce(
         Activity.thread_id, func.cast(Activity.activity_id, Activity.thread_id.type)
     )
-    first = (
-        select(func.min(Activity.activity_id).label("activity_id"), func.count().label("n"))
+    groups = (
+        select(
+            func.min(Activity.activity_id).label("activity_id"),
+            func.count().label("n"),
+            func.min(Activity.occurred_at).label("first_at"),
+        )
         .where(*where)
         .group_by(thread)
-        .subquery()
     )
     with store.session() as s:
-        total = s.scalar(select(func.count()).select_from(first)) or 0
+        total = s.scalar(select(func.count()).select_from(groups.subquery())) or 0
+        if limit <= 0:  # only the count (the panel's badge)
+            return [], total
+        # Pick the page of threads inside the grouping, so only those rows are fetched.
+        page = groups.order_by("first_at", "activity_id").limit(limit).subquery()
         rows = s.execute(
-            select(Activity, first.c.n, Account.name)
-            .join(first, first.c.activity_id == Activity.activity_id)
+            select(Activity, page.c.n, Account.name)
+            .join(page, page.c.activity_id == Activity.activity_id)
             .outerjoin(Account, Account.account_id == Activity.account_id)
-            .order_by(Activity.occurred_at, Activity.activity_id)
-            .limit(limit)
+            .order_by(page.c.first_at, page.c.activity_id)
         ).all()
         ids = [a.activity_id for a, _, _ in rows]
         suggestions: dict[int, list[tuple[str, float, str]]] = {}

@@ -101,6 +101,8 @@ def capture(
     finally:
         gc.set_threshold(*thresholds)
         gc.unfreeze()
+    if stats.stored:
+        store.analyze()
     return stats
 
 

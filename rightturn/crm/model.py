@@ -263,14 +263,16 @@ class Activity(Base):
         Index("ix_activities_rep_occurred", "rep_id", "occurred_at"),
         Index("ix_activities_opportunity_occurred", "opportunity_id", "occurred_at"),
         Index("ix_activities_account_occurred", "account_id", "occurred_at"),
-        # The review queue and the panel's counts of what waits for review.
-        Index("ix_activities_status_rep", "status", "rep_id"),
+        # The review queue groups waiting activities by thread from this index alone.
+        Index("ix_activities_status_rep_thread", "status", "rep_id", "thread_id", "occurred_at"),
+        # Week-over-week counts by kind read only this index (no row look-ups).
+        Index("ix_activities_occurred_kind", "occurred_at", "kind", "direction"),
     )
 
     activity_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     kind: Mapped[str] = mapped_column(String(10))
     direction: Mapped[str] = mapped_column(String(10))
-    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime)
     rep_id: Mapped[str | None] = mapped_column(ForeignKey("reps.rep_id"))
     subject: Mapped[str | None] = mapped_column(String(1000))
     body_excerpt: Mapped[str | None] = mapped_column(Text)
@@ -320,6 +322,8 @@ class BuyerAction(Base):
         CheckConstraint(_in("kind", BUYER_ACTION_KINDS), name="kind"),
         UniqueConstraint("kind", "activity_id"),
         UniqueConstraint("kind", "stage_change_id"),
+        # "Any buyer response on this deal since ...": the panel's quiet-deal check.
+        Index("ix_buyer_actions_opportunity_occurred", "opportunity_id", "occurred_at"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
@@ -329,7 +333,7 @@ class BuyerAction(Base):
     contact_id: Mapped[str | None] = mapped_column(ForeignKey("contacts.contact_id"))
     account_id: Mapped[str | None] = mapped_column(ForeignKey("accounts.account_id"))
     opportunity_id: Mapped[str | None] = mapped_column(
-        ForeignKey("opportunities.opportunity_id", ondelete="CASCADE"), index=True
+        ForeignKey("opportunities.opportunity_id", ondelete="CASCADE")
     )
     # The buyer's own activity (their reply, their call, their acceptance), when there is one.
     activity_id: Mapped[int | None] = mapped_column(

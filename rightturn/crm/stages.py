@@ -27,13 +27,28 @@ def is_loss(stage: str) -> bool:
     return "lost" in stage.lower()
 
 
+# (database URL, rows in stage_history, highest id) -> order. The window query costs ~0.4 s on
+# 370k stage changes and the panel asks on every page; the key changes whenever history does.
+_ORDER_CACHE: dict[tuple[str, int, int | None], list[str]] = {}
+
+
 def stage_order(session: Session) -> list[str]:
     """Stages in the order deals move through them.
 
     Each stage's place is its average position within opportunities' histories; ties (a stage
     that is always first, like an undated Prospecting) fall back on the usual order of common
-    stage names.
+    stage names. Cached per database until the stage history changes.
     """
+    count, last = session.execute(select(func.count(), func.max(StageChange.id))).one()
+    key = (str(session.get_bind().url), count, last)
+    if key not in _ORDER_CACHE:
+        if len(_ORDER_CACHE) > 32:
+            _ORDER_CACHE.clear()
+        _ORDER_CACHE[key] = _stage_order(session)
+    return list(_ORDER_CACHE[key])
+
+
+def _stage_order(session: Session) -> list[str]:
     position = (
         func.row_number()
         .over(

@@ -183,6 +183,18 @@ class Store:
         with self._sessions.begin() as session:
             yield session
 
+    def analyze(self) -> None:
+        """Refresh the query planner's statistics, after a bulk load changed the data's shape.
+
+        Without them SQLite picks, say, the status index for one rep's open deals and scans
+        17k rows; with them the owner index (0 ms). SQLite samples (``analysis_limit``), about
+        2 s on a million activities.
+        """
+        with self.engine.begin() as conn:
+            if self.engine.dialect.name == "sqlite":
+                conn.exec_driver_sql("PRAGMA analysis_limit=1000")
+            conn.exec_driver_sql("ANALYZE")
+
     def close(self) -> None:
         self.engine.dispose()
 

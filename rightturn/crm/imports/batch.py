@@ -102,6 +102,9 @@ def load_batch(
     step = progress or (lambda _label: None)
     with store.session() as session:
         _Loader(session, batch, now, step).run()
+    if batch.report.changed:
+        step("updating the query planner's statistics")
+        store.analyze()
     return batch.report
 
 
