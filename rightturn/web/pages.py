@@ -14,12 +14,15 @@ from urllib.parse import urlencode, urlsplit
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from rightturn.analytics.activity import activity_mix, week_over_week
 from rightturn.analytics.pipeline import open_by_stage, quiet_deals
 from rightturn.associate.review import resolve, review_queue
 from rightturn.crm import queries
-from rightturn.crm.model import ACTIVITY_KINDS, ASSOCIATION_STATUSES, OPPORTUNITY_STATUSES
+from rightturn.crm.model import ACTIVITY_KINDS, ASSOCIATION_STATUSES, OPPORTUNITY_STATUSES, Rep
+from rightturn.crm.stages import stage_order
 from rightturn.crm.store import Store
 from rightturn.errors import ParseError
 from rightturn.web import charts
@@ -83,6 +86,19 @@ def _safe_next(target: str | None) -> str:
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
         return "/"
     return target
+
+
+MAX_REP_CHOICES = 200
+
+
+def _rep_choices(s: Session, who: Viewer) -> list[dict[str, Any]]:
+    """The reps a filter menu offers; none (the menu is hidden) beyond what fits a menu —
+    an admin of a large org filters by rep from the rep's own page instead."""
+    if who.scope.rep_ids is not None and len(who.scope.rep_ids) <= MAX_REP_CHOICES:
+        return queries.list_reps(s, who.scope)
+    if (s.scalar(select(func.count()).select_from(Rep)) or 0) <= MAX_REP_CHOICES:
+        return queries.list_reps(s, who.scope)
+    return []
 
 
 # --- signing in and out ------------------------------------------------------------------
@@ -208,8 +224,8 @@ def opportunities(
             offset=offset,
             limit=PAGE,
         )
-        stages = [row["stage"] for row in open_by_stage(s, who.scope)]
-        reps = queries.list_reps(s, who.scope)
+        stages = stage_order(s)
+        reps = _rep_choices(s, who)
     return _render(
         request,
         "opportunities.html",
@@ -322,7 +338,7 @@ def activities(
         page = queries.list_activities(
             s, who.scope, where, cursor=cursor, limit=PAGE, oldest_first=order == "oldest"
         )
-        reps = queries.list_reps(s, who.scope)
+        reps = _rep_choices(s, who)
     return _render(
         request,
         "activities.html",
