@@ -1,0 +1,246 @@
+"""The pipeline as it stood on a date, replayed from the stored history.
+
+Every metric starts here. :func:`load_snapshot` reads opportunities, their stage history and the
+history of the fields that move (amount, close date) with a handful of set-based queries into
+pandas, then rewinds them to ``as_of``:
+
+* a deal created after ``as_of`` does not exist yet;
+* its status is won or lost only if it closed by ``as_of``; otherwise it is open;
+* its stage is the last one it entered by ``as_of`` (the stored stage when no history says);
+* its amount and expected close date are the values before the first change after ``as_of``.
+
+So ``metrics --as-of 2026-03-31`` run today gives what it would have given on March 31st,
+provided the history was captured (imports record every change they see).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time
+
+import pandas as pd
+from sqlalchemy import String, select, true, type_coerce
+from sqlalchemy.orm import Session
+
+from rightturn.crm.model import (
+    Account,
+    Opportunity,
+    OpportunityChange,
+    Rep,
+    StageChange,
+    Team,
+)
+from rightturn.crm.scope import Scope
+from rightturn.crm.stages import is_loss, stage_order
+
+__all__ = ["Snapshot", "as_of_datetime", "load_snapshot"]
+
+
+def as_of_datetime(day: date | datetime | None) -> datetime:
+    """The end of ``day`` in UTC (now when None): metrics "as of" a date include all of it."""
+    if day is None:
+        return datetime.now(UTC)
+    if isinstance(day, datetime):
+        return day if day.tzinfo else day.replace(tzinfo=UTC)
+    return datetime.combine(day, time.max, tzinfo=UTC)
+
+
+@dataclass
+class Snapshot:
+    """Deals, their stage history and the reps, as of one moment.
+
+    ``deals`` has one row per opportunity that existed: ``opportunity_id, account_id,
+    owner_rep_id, rep, team_id, team, product, segment, amount, close_date, created_at,
+    closed_at, status, stage, stage_rank``. ``stages`` has one row per stage entered by then:
+    ``opportunity_id, stage, entered_at, rank, left_at`` (``left_at`` is when the next stage was
+    entered, NaT while it is the current one). ``changes`` holds close-date and amount changes
+    made by then. ``order`` is the stage order; ``open_stages`` those before any closed stage.
+    """
+
+    as_of: datetime
+    deals: pd.DataFrame
+    stages: pd.DataFrame
+    changes: pd.DataFrame
+    reps: pd.DataFrame
+    order: list[str]
+
+    @property
+    def closed(self) -> pd.DataFrame:
+        return self.deals[self.deals["status"] != "open"]
+
+    @property
+    def open(self) -> pd.DataFrame:
+        return self.deals[self.deals["status"] == "open"]
+
+    @property
+    def open_stages(self) -> list[str]:
+        closed = set(self.deals.loc[self.deals["status"] == "won", "stage"])
+        closed |= {s for s in self.order if is_loss(s)}
+        return [s for s in self.order if s not in closed and "won" not in s.lower()]
+
+
+def _frame(session: Session, query, columns: list[str]) -> pd.DataFrame:  # type: ignore[no-untyped-def]
+    """The query's rows as the driver returns them (plain tuples), straight into pandas: SQLAlchemy
+    rows cost ~4 s more per million through pandas' record handling."""
+    result = session.connection().execute(query)
+    try:
+        rows = result.cursor.fetchall() if result.cursor is not None else []
+    finally:
+        result.close()
+    return pd.DataFrame(rows, columns=columns)
+
+
+def _raw(column):  # type: ignore[no-untyped-def]
+    """A timestamp or money column read as the driver gives it (text on SQLite): pandas parses a
+    whole column at C speed, where SQLAlchemy's per-row conversion cost seconds at 1M rows."""
+    return type_coerce(column, String)
+
+
+def _utc(series: pd.Series) -> pd.Series:
+    return pd.to_datetime(series, utc=True)
+
+
+def load_snapshot(session: Session, scope: Scope, as_of: datetime | None = None) -> Snapshot:
+    """The visible pipeline as of ``as_of`` (default now)."""
+    when = as_of_datetime(as_of)
+    stamp = pd.Timestamp(when)
+    deals = _frame(
+        session,
+        select(
+            Opportunity.opportunity_id,
+            Opportunity.account_id,
+            Opportunity.owner_rep_id,
+            Rep.name,
+            Rep.team_id,
+            Team.name,
+            Opportunity.product,
+            Account.segment,
+            _raw(Opportunity.amount),
+            _raw(Opportunity.close_date),
+            _raw(Opportunity.created_at),
+            _raw(Opportunity.closed_at),
+            Opportunity.status,
+            Opportunity.stage,
+        )
+        .outerjoin(Rep, Rep.rep_id == Opportunity.owner_rep_id)
+        .outerjoin(Team, Team.team_id == Rep.team_id)
+        .outerjoin(Account, Account.account_id == Opportunity.account_id)
+        .where(scope.reps(Opportunity.owner_rep_id)),
+        [
+            "opportunity_id",
+            "account_id",
+            "owner_rep_id",
+            "rep",
+            "team_id",
+            "team",
+            "product",
+            "segment",
+            "amount",
+            "close_date",
+            "created_at",
+            "closed_at",
+            "status",
+            "stage",
+        ],
+    )
+    visible = select(Opportunity.opportunity_id).where(scope.reps(Opportunity.owner_rep_id))
+    stage_visible = true() if scope.is_everything else StageChange.opportunity_id.in_(visible)
+    change_visible = (
+        true() if scope.is_everything else OpportunityChange.opportunity_id.in_(visible)
+    )
+    stages = _frame(
+        session,
+        select(
+            StageChange.opportunity_id,
+            StageChange.stage,
+            _raw(StageChange.entered_at),
+            StageChange.id,
+        ).where(stage_visible, StageChange.entered_at <= when),
+        ["opportunity_id", "stage", "entered_at", "id"],
+    )
+    changes = _frame(
+        session,
+        select(
+            OpportunityChange.opportunity_id,
+            OpportunityChange.field,
+            OpportunityChange.old_value,
+            OpportunityChange.new_value,
+            _raw(OpportunityChange.changed_at),
+            OpportunityChange.id,
+        ).where(change_visible, OpportunityChange.field.in_(("amount", "close_date"))),
+        ["opportunity_id", "field", "old_value", "new_value", "changed_at", "id"],
+    )
+    reps = _frame(
+        session,
+        select(Rep.rep_id, Rep.name, Rep.team_id, Team.name, _raw(Rep.quota))
+        .outerjoin(Team, Team.team_id == Rep.team_id)
+        .where(scope.reps(Rep.rep_id)),
+        ["rep_id", "name", "team_id", "team", "quota"],
+    )
+    order = stage_order(session)
+    return _rewind(when, stamp, deals, stages, changes, reps, order)
+
+
+def _rewind(
+    when: datetime,
+    stamp: pd.Timestamp,
+    deals: pd.DataFrame,
+    stages: pd.DataFrame,
+    changes: pd.DataFrame,
+    reps: pd.DataFrame,
+    order: list[str],
+) -> Snapshot:
+    deals["amount"] = pd.to_numeric(deals["amount"], errors="coerce").astype(float)
+    deals["created_at"] = _utc(deals["created_at"])
+    deals["closed_at"] = _utc(deals["closed_at"])
+    deals["close_date"] = pd.to_datetime(deals["close_date"])
+    reps["quota"] = pd.to_numeric(reps["quota"], errors="coerce").astype(float)
+    stages["entered_at"] = _utc(stages["entered_at"])
+    changes["changed_at"] = _utc(changes["changed_at"])
+    # Sorted here rather than in SQL: a 370k-row sort is faster in pandas than in SQLite.
+    stages = stages.sort_values(["opportunity_id", "entered_at", "id"], kind="stable")
+    changes = changes.sort_values(["changed_at", "id"], kind="stable")
+
+    # Not created yet: gone. (No creation date at all: the deal predates what we know; keep it.)
+    deals = deals[deals["created_at"].isna() | (deals["created_at"] <= stamp)].copy()
+    # Closed later than as_of: still open then. A closed deal without a closing time closed on
+    # its close date; with neither, it is taken as closed (nothing says when).
+    closing = deals["closed_at"].fillna(
+        pd.to_datetime(deals["close_date"]).dt.tz_localize(UTC) + pd.Timedelta(hours=23, minutes=59)
+    )
+    deals["closed_at"] = deals["closed_at"].where(deals["status"] == "open", closing)
+    reopened = (deals["status"] != "open") & (deals["closed_at"] > stamp)
+    deals.loc[reopened, "status"] = "open"
+    deals.loc[reopened, "closed_at"] = pd.NaT
+
+    # Values before the first change after as_of.
+    later = changes[changes["changed_at"] > stamp]
+    first_after = later.drop_duplicates(["opportunity_id", "field"], keep="first")
+    for fld, convert in (
+        ("amount", lambda s: pd.to_numeric(s, errors="coerce")),
+        ("close_date", lambda s: pd.to_datetime(s, errors="coerce")),
+    ):
+        old = first_after[first_after["field"] == fld].set_index("opportunity_id")["old_value"]
+        if len(old):
+            ids = deals["opportunity_id"]
+            hit = ids.isin(old.index)
+            deals.loc[hit, fld] = convert(ids[hit].map(old)).to_numpy()
+    changes = changes[changes["changed_at"] <= stamp].reset_index(drop=True)
+
+    # Stage as of: the last one entered by then.
+    rank = {stage: i for i, stage in enumerate(order)}
+    stages = stages[stages["opportunity_id"].isin(deals["opportunity_id"])].copy()
+    stages["rank"] = stages["stage"].map(rank)
+    stages["left_at"] = stages.groupby("opportunity_id")["entered_at"].shift(-1)
+    current = stages.drop_duplicates("opportunity_id", keep="last").set_index("opportunity_id")
+    known = deals["opportunity_id"].isin(current.index)
+    deals.loc[known, "stage"] = deals.loc[known, "opportunity_id"].map(current["stage"])
+    deals["stage_rank"] = deals["stage"].map(rank)
+    return Snapshot(
+        when,
+        deals.reset_index(drop=True),
+        stages.reset_index(drop=True),
+        changes,
+        reps,
+        order,
+    )
