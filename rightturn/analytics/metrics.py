@@ -15,8 +15,9 @@ group-bys (no Python loop per deal). Definitions, which the README repeats:
 * **required coverage** = 1 / the rep's own win rate, shrunk toward their team's rate with
   ``SHRINK`` pseudo-deals: ``(won + SHRINK * team_rate) / (won + lost + SHRINK)``. A rep with
   few closed deals gets about the team's need; one with many, their own.
-* a rep is flagged ``below need`` when coverage < required, and ``above need`` (pipeline
-  possibly stuffed) when coverage > ``STUFFED`` x required.
+* a rep is flagged ``below need`` when coverage < required, ``above need`` (pipeline possibly
+  stuffed) when coverage > ``STUFFED`` x required, and ``quota met`` when nothing is left to
+  close in the period (coverage is then null).
 * **top20_revenue_share** = won value of the top fifth of reps (by won value; at least one rep)
   / all won value, among reps who own at least one deal.
 """
@@ -118,6 +119,13 @@ def shrunk_win_rate(won: pd.Series, lost: pd.Series, prior: pd.Series) -> pd.Ser
 
 def rep_table(snap: Snapshot, period: str | None = None) -> pd.DataFrame:
     """One row per rep who owns a deal: counts, values, own and shrunk win rate, coverage."""
+    key = ("rep_table", period)
+    if key not in snap.memo:
+        snap.memo[key] = _rep_table(snap, period)
+    return snap.memo[key].copy()  # type: ignore[attr-defined]
+
+
+def _rep_table(snap: Snapshot, period: str | None) -> pd.DataFrame:
     deals = snap.deals
     owners = snap.reps[snap.reps["rep_id"].isin(deals["owner_rep_id"])].copy()
     all_closed = snap.closed
@@ -176,11 +184,19 @@ def rep_table(snap: Snapshot, period: str | None = None) -> pd.DataFrame:
     table["coverage_flag"] = None
     table.loc[below, "coverage_flag"] = "below need"
     table.loc[above, "coverage_flag"] = "above need"
+    met = (table["period_quota"] > 0) & (table["remaining_quota"] == 0)
+    table.loc[met, "coverage_flag"] = "quota met"
     return table.reset_index().sort_values(["won_value", "rep_id"], ascending=[False, True])
 
 
 def conversion(snap: Snapshot) -> list[dict[str, Any]]:
     """Stage-to-stage conversion over every deal's furthest stage reached."""
+    if "conversion" not in snap.memo:
+        snap.memo["conversion"] = _conversion(snap)
+    return list(snap.memo["conversion"])  # type: ignore[call-overload]
+
+
+def _conversion(snap: Snapshot) -> list[dict[str, Any]]:
     stages = snap.open_stages
     if not stages:
         return []

@@ -15,7 +15,7 @@ provided the history was captured (imports record every change they see).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 
 import pandas as pd
@@ -33,7 +33,7 @@ from rightturn.crm.model import (
 from rightturn.crm.scope import Scope
 from rightturn.crm.stages import is_loss, stage_order
 
-__all__ = ["Snapshot", "as_of_datetime", "load_snapshot"]
+__all__ = ["History", "Snapshot", "as_of_datetime", "load_history", "load_snapshot"]
 
 
 def as_of_datetime(day: date | datetime | None) -> datetime:
@@ -63,6 +63,9 @@ class Snapshot:
     changes: pd.DataFrame
     reps: pd.DataFrame
     order: list[str]
+    history: History | None = None
+    # Results several analyses share (the rep table, conversions), computed once per snapshot.
+    memo: dict[object, object] = field(default_factory=dict)
 
     @property
     def closed(self) -> pd.DataFrame:
@@ -103,7 +106,6 @@ def _utc(series: pd.Series) -> pd.Series:
 def load_snapshot(session: Session, scope: Scope, as_of: datetime | None = None) -> Snapshot:
     """The visible pipeline as of ``as_of`` (default now)."""
     when = as_of_datetime(as_of)
-    stamp = pd.Timestamp(when)
     deals = _frame(
         session,
         select(
@@ -177,8 +179,59 @@ def load_snapshot(session: Session, scope: Scope, as_of: datetime | None = None)
         .where(scope.reps(Rep.rep_id)),
         ["rep_id", "name", "team_id", "team", "quota"],
     )
-    order = stage_order(session)
-    return _rewind(when, stamp, deals, stages, changes, reps, order)
+    _typed(deals, stages, changes, reps)
+    history = History(deals, stages, changes, reps, stage_order(session), when)
+    return history.snapshot(when)
+
+
+def _typed(
+    deals: pd.DataFrame, stages: pd.DataFrame, changes: pd.DataFrame, reps: pd.DataFrame
+) -> None:
+    """Parse the driver's values (text on SQLite) once, column at a time."""
+    deals["amount"] = pd.to_numeric(deals["amount"], errors="coerce").astype(float)
+    deals["created_at"] = _utc(deals["created_at"])
+    deals["closed_at"] = _utc(deals["closed_at"])
+    deals["close_date"] = pd.to_datetime(deals["close_date"])
+    reps["quota"] = pd.to_numeric(reps["quota"], errors="coerce").astype(float)
+    stages["entered_at"] = _utc(stages["entered_at"])
+    changes["changed_at"] = _utc(changes["changed_at"])
+    # Sorted here rather than in SQL: a 370k-row sort is faster in pandas than in SQLite.
+    stages.sort_values(["opportunity_id", "entered_at", "id"], kind="stable", inplace=True)
+    changes.sort_values(["changed_at", "id"], kind="stable", inplace=True)
+
+
+def load_history(session: Session, scope: Scope, until: datetime | None = None) -> History:
+    """Everything :func:`load_snapshot` reads, once, to take snapshots at several dates up to
+    ``until`` (the waterfall compares a period's first day with today) without re-reading."""
+    return load_snapshot(session, scope, until).history
+
+
+@dataclass
+class History:
+    """The raw frames a snapshot is rewound from (see :meth:`snapshot`)."""
+
+    deals: pd.DataFrame
+    stages: pd.DataFrame
+    changes: pd.DataFrame
+    reps: pd.DataFrame
+    order: list[str]
+    until: datetime
+
+    def snapshot(self, when: datetime) -> Snapshot:
+        """The pipeline as of ``when`` (no later than the history was read up to)."""
+        if when > self.until:
+            raise ValueError(f"history was read up to {self.until}, not {when}")
+        snap = _rewind(
+            when,
+            pd.Timestamp(when),
+            self.deals.copy(),
+            self.stages.copy(),
+            self.changes.copy(),
+            self.reps.copy(),
+            self.order,
+        )
+        snap.history = self
+        return snap
 
 
 def _rewind(
@@ -190,23 +243,14 @@ def _rewind(
     reps: pd.DataFrame,
     order: list[str],
 ) -> Snapshot:
-    deals["amount"] = pd.to_numeric(deals["amount"], errors="coerce").astype(float)
-    deals["created_at"] = _utc(deals["created_at"])
-    deals["closed_at"] = _utc(deals["closed_at"])
-    deals["close_date"] = pd.to_datetime(deals["close_date"])
-    reps["quota"] = pd.to_numeric(reps["quota"], errors="coerce").astype(float)
-    stages["entered_at"] = _utc(stages["entered_at"])
-    changes["changed_at"] = _utc(changes["changed_at"])
-    # Sorted here rather than in SQL: a 370k-row sort is faster in pandas than in SQLite.
-    stages = stages.sort_values(["opportunity_id", "entered_at", "id"], kind="stable")
-    changes = changes.sort_values(["changed_at", "id"], kind="stable")
+    stages = stages[stages["entered_at"] <= stamp].copy()
 
     # Not created yet: gone. (No creation date at all: the deal predates what we know; keep it.)
     deals = deals[deals["created_at"].isna() | (deals["created_at"] <= stamp)].copy()
     # Closed later than as_of: still open then. A closed deal without a closing time closed on
     # its close date; with neither, it is taken as closed (nothing says when).
     closing = deals["closed_at"].fillna(
-        pd.to_datetime(deals["close_date"]).dt.tz_localize(UTC) + pd.Timedelta(hours=23, minutes=59)
+        deals["close_date"].dt.tz_localize(UTC) + pd.Timedelta(hours=23, minutes=59)
     )
     deals["closed_at"] = deals["closed_at"].where(deals["status"] == "open", closing)
     reopened = (deals["status"] != "open") & (deals["closed_at"] > stamp)

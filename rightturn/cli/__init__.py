@@ -8,7 +8,7 @@ Commands live by domain: ``crm`` (init, import, summary, simulate, demo) and ``c
 
 from __future__ import annotations
 
-from rightturn.cli import capture, crm, web  # noqa: F401  (importing registers their commands)
+from rightturn.cli import analytics, capture, crm, web  # noqa: F401  (importing registers their commands)
 from rightturn.cli.common import app
 
 __all__ = ["app"]

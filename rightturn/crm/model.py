@@ -260,7 +260,8 @@ class Activity(Base):
         # The dedupe key: a Message-ID, a call id or an event UID names one activity (source_id
         # first, so look-ups by id alone use the index too).
         UniqueConstraint("source_id", "kind"),
-        Index("ix_activities_rep_occurred", "rep_id", "occurred_at"),
+        # A rep's timeline, and their activity mix counted from the index alone.
+        Index("ix_activities_rep_occurred_kind", "rep_id", "occurred_at", "kind", "direction"),
         Index("ix_activities_opportunity_occurred", "opportunity_id", "occurred_at"),
         Index("ix_activities_account_occurred", "account_id", "occurred_at"),
         # The review queue groups waiting activities by thread from this index alone.

@@ -1,0 +1,204 @@
+"""Pipeline integrity and velocity: which open deals to question, and how fast deals move.
+
+Integrity flags, each with the deals behind it (open deals as of the snapshot):
+
+* ``past_close_date`` — the expected close date has passed;
+* ``no_buyer_activity`` — no buyer response (reply, call-back, accepted meeting, stage advance)
+  in the last ``quiet_days`` days;
+* ``skipped_stages`` — entered a stage more than one step past the one before it;
+* ``moved_backwards`` — entered an earlier stage than the one before it;
+* ``close_date_pushed`` — the close date was moved later (with the number of pushes);
+* ``single_contact`` — one contact or none in the buying group (roles and people engaged).
+
+Velocity: time in each stage (median and P90 over completed stays), deals stalled beyond their
+current stage's P90, and sales velocity = open deals x win rate x average deal / cycle length
+(value per day).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import func, or_, select, union
+from sqlalchemy.orm import Session
+
+from rightturn.analytics.metrics import _num, summary
+from rightturn.analytics.snapshot import Snapshot
+from rightturn.crm.model import Activity, BuyerAction, Opportunity, OpportunityContact
+
+__all__ = ["FLAGS", "integrity", "stage_times", "velocity"]
+
+FLAGS = (
+    "past_close_date",
+    "no_buyer_activity",
+    "skipped_stages",
+    "moved_backwards",
+    "close_date_pushed",
+    "single_contact",
+)
+
+
+def _deal_rows(deals: pd.DataFrame, extra: dict[str, pd.Series] | None = None) -> list[dict]:
+    out = deals[["opportunity_id", "owner_rep_id", "rep", "stage", "amount", "close_date"]].copy()
+    for name, values in (extra or {}).items():
+        out[name] = out["opportunity_id"].map(values)
+    out["close_date"] = out["close_date"].dt.date
+    out = out.sort_values(["amount", "opportunity_id"], ascending=[False, True])
+    return [
+        {k: (None if pd.isna(v) else v) for k, v in row.items()}
+        for row in out.to_dict(orient="records")
+    ]
+
+
+def integrity(
+    s: Session, snap: Snapshot, *, quiet_days: int = 14, limit: int | None = None
+) -> dict[str, dict[str, Any]]:
+    """Each flag: ``count``, ``value`` and the ``deals`` (largest first, ``limit`` of them)."""
+    open_ = snap.open
+    ids = set(open_["opportunity_id"])
+    today = pd.Timestamp(snap.as_of.date())
+    stamp = pd.Timestamp(snap.as_of)
+    flagged: dict[str, tuple[pd.DataFrame, dict[str, pd.Series]]] = {}
+
+    flagged["past_close_date"] = (open_[open_["close_date"] < today], {})
+
+    cutoff = snap.as_of - timedelta(days=quiet_days)
+    recent = set(
+        s.scalars(
+            select(BuyerAction.opportunity_id)
+            .where(BuyerAction.occurred_at >= cutoff, BuyerAction.occurred_at <= snap.as_of)
+            .distinct()
+        )
+    )
+    flagged["no_buyer_activity"] = (open_[~open_["opportunity_id"].isin(recent)], {})
+
+    moves = snap.stages[snap.stages["opportunity_id"].isin(ids)].copy()
+    moves["previous_rank"] = moves.groupby("opportunity_id")["rank"].shift(1)
+    step = moves["rank"] - moves["previous_rank"]
+    skipped = moves[step > 1].groupby("opportunity_id").size()
+    backwards = moves[step < 0].groupby("opportunity_id").size()
+    flagged["skipped_stages"] = (
+        open_[open_["opportunity_id"].isin(skipped.index)],
+        {"skips": skipped},
+    )
+    flagged["moved_backwards"] = (
+        open_[open_["opportunity_id"].isin(backwards.index)],
+        {"moves_back": backwards},
+    )
+
+    dates = snap.changes[
+        (snap.changes["field"] == "close_date") & snap.changes["opportunity_id"].isin(ids)
+    ]
+    later = pd.to_datetime(dates["new_value"], errors="coerce") > pd.to_datetime(
+        dates["old_value"], errors="coerce"
+    )
+    pushes = dates[later].groupby("opportunity_id").size()
+    flagged["close_date_pushed"] = (
+        open_[open_["opportunity_id"].isin(pushes.index)],
+        {"pushes": pushes},
+    )
+
+    people = _contacts_per_deal(s, snap, stamp)
+    single = open_[open_["opportunity_id"].map(people).fillna(0) <= 1]
+    flagged["single_contact"] = (single, {"contacts": people})
+
+    out = {}
+    for flag in FLAGS:
+        deals, extra = flagged[flag]
+        rows = _deal_rows(deals, extra)
+        out[flag] = {
+            "count": len(deals),
+            "value": _num(deals["amount"].sum(), 2),
+            "deals": rows[:limit] if limit else rows,
+        }
+    return out
+
+
+def _contacts_per_deal(s: Session, snap: Snapshot, stamp: pd.Timestamp) -> pd.Series:
+    """Distinct contacts per deal open at the snapshot: contact roles plus people engaged in its
+    activity by then, counted in SQL over only those deals."""
+    live = select(Opportunity.opportunity_id).where(
+        or_(Opportunity.status == "open", Opportunity.closed_at > snap.as_of)
+    )
+    pairs = union(
+        select(OpportunityContact.opportunity_id, OpportunityContact.contact_id).where(
+            OpportunityContact.opportunity_id.in_(live)
+        ),
+        select(Activity.opportunity_id, Activity.contact_id).where(
+            Activity.opportunity_id.in_(live),
+            Activity.contact_id.is_not(None),
+            Activity.occurred_at <= snap.as_of,
+        ),
+    ).subquery()
+    counts = s.execute(
+        select(pairs.c.opportunity_id, func.count()).group_by(pairs.c.opportunity_id)
+    ).all()
+    return pd.Series(dict(counts), dtype=float)
+
+
+def stage_times(snap: Snapshot) -> pd.DataFrame:
+    """Days spent in each open stage: ``stage, stays, median_days, p90_days`` over completed
+    stays (the deal moved on), in process order."""
+    stays = snap.stages[snap.stages["stage"].isin(snap.open_stages)].dropna(subset=["left_at"])
+    days = (stays["left_at"] - stays["entered_at"]).dt.total_seconds() / 86400
+    grouped = days.groupby(stays["stage"])
+    table = pd.DataFrame(
+        {
+            "stays": grouped.size(),
+            "median_days": grouped.median(),
+            "p90_days": grouped.quantile(0.9),
+        }
+    )
+    table = table.reindex([s for s in snap.open_stages if s in table.index])
+    return table.reset_index(names="stage")
+
+
+def velocity(s: Session, snap: Snapshot, *, limit: int | None = None) -> dict[str, Any]:
+    """Time in stage, stalled deals (in their stage longer than its P90) and sales velocity."""
+    times = stage_times(snap)
+    p90 = times.set_index("stage")["p90_days"]
+    current = snap.stages.drop_duplicates("opportunity_id", keep="last").set_index(
+        "opportunity_id"
+    )["entered_at"]
+    open_ = snap.open.copy()
+    open_["days_in_stage"] = (
+        pd.Timestamp(snap.as_of) - open_["opportunity_id"].map(current)
+    ).dt.total_seconds() / 86400
+    open_["stage_p90"] = open_["stage"].map(p90)
+    stalled = open_[open_["days_in_stage"] > open_["stage_p90"]]
+    overall = summary(snap.closed, snap.open)
+    rate, deal, cycle = overall["win_rate"], overall["avg_deal"], overall["cycle_days_median"]
+    per_day = len(open_) * rate * deal / cycle if rate and deal and cycle else None
+    rows = _deal_rows(
+        stalled,
+        {
+            "days_in_stage": stalled.set_index("opportunity_id")["days_in_stage"].round(1),
+            "stage_p90_days": stalled.set_index("opportunity_id")["stage_p90"].round(1),
+        },
+    )
+    return {
+        "stage_times": [
+            {
+                "stage": r.stage,
+                "stays": int(r.stays),
+                "median_days": _num(r.median_days, 1),
+                "p90_days": _num(r.p90_days, 1),
+            }
+            for r in times.itertuples()
+        ],
+        "stalled": {
+            "count": len(stalled),
+            "value": _num(stalled["amount"].sum(), 2),
+            "deals": rows[:limit] if limit else rows,
+        },
+        "sales_velocity_per_day": _num(per_day, 2),
+        "sales_velocity_per_month": _num(per_day * 30 if per_day else None, 2),
+        "velocity_inputs": {
+            "open_deals": len(open_),
+            "win_rate": rate,
+            "avg_deal": deal,
+            "cycle_days": cycle,
+        },
+    }

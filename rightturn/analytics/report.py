@@ -1,0 +1,73 @@
+"""Every pipeline analysis in one object: what ``rightturn metrics --json`` prints.
+
+The top-level keys are the pipeline metrics (:func:`~rightturn.analytics.metrics.
+pipeline_metrics`, the contract other tools read); each other analysis is a section:
+``integrity``, ``velocity``, ``flow``, ``waterfall``, ``prospecting`` and ``pareto``. All of them
+come from one snapshot read once.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from rightturn.analytics.flow import flow, waterfall
+from rightturn.analytics.health import integrity, velocity
+from rightturn.analytics.metrics import pipeline_metrics
+from rightturn.analytics.performers import pareto, prospecting_need, whatif_change
+from rightturn.analytics.snapshot import as_of_datetime, load_snapshot
+from rightturn.crm.scope import Scope
+from rightturn.crm.store import Store
+
+__all__ = ["SECTIONS", "metrics_report", "whatif_report"]
+
+SECTIONS = ("integrity", "velocity", "flow", "waterfall", "prospecting", "pareto")
+
+
+def metrics_report(
+    store: Store,
+    scope: Scope | None = None,
+    *,
+    as_of: date | None = None,
+    by: str | None = None,
+    period: str | None = None,
+    sections: tuple[str, ...] = SECTIONS,
+    deals_per_flag: int | None = 100,
+) -> dict[str, Any]:
+    """The metrics object; ``sections`` picks the analyses beyond the pipeline metrics."""
+    unknown = set(sections) - set(SECTIONS)
+    if unknown:
+        raise ValueError(f"unknown section(s) {', '.join(sorted(unknown))}: use {SECTIONS}")
+    scope = scope or Scope.everything()
+    with store.session() as s:
+        snap = load_snapshot(s, scope, as_of_datetime(as_of))
+        out = pipeline_metrics(snap, by=by, period=period)
+        if "integrity" in sections:
+            out["integrity"] = integrity(s, snap, limit=deals_per_flag)
+        if "velocity" in sections:
+            out["velocity"] = velocity(s, snap, limit=deals_per_flag)
+        if "flow" in sections:
+            out["flow"] = flow(snap)
+        if "waterfall" in sections:
+            out["waterfall"] = waterfall(s, scope, period=period or "Q", snap=snap)
+        if "prospecting" in sections:
+            out["prospecting"] = prospecting_need(snap)
+        if "pareto" in sections:
+            out["pareto"] = pareto(s, snap)
+    return out
+
+
+def whatif_report(
+    store: Store,
+    scope: Scope | None = None,
+    *,
+    metric: str,
+    before: float,
+    after: float,
+    team_id: str | None = None,
+    as_of: date | None = None,
+) -> dict[str, Any]:
+    """``rightturn whatif``: the value of moving a metric for the org or a team."""
+    with store.session() as s:
+        snap = load_snapshot(s, scope or Scope.everything(), as_of_datetime(as_of))
+    return whatif_change(snap, metric=metric, before=before, after=after, team_id=team_id)

@@ -1,0 +1,236 @@
+"""Commands over the pipeline analytics: ``metrics`` and ``whatif``."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from rightturn.analytics.report import SECTIONS, metrics_report, whatif_report
+from rightturn.cli.common import DbOption, app, console, errors, money, open_store, steps
+from rightturn.errors import ParseError
+
+
+def _day(value: str | None, flag: str) -> date | None:
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise ParseError(f"{flag} {value!r} is not a date like 2026-03-31") from None
+
+
+def _pct(value: float | None) -> str:
+    return "—" if value is None else f"{value:.1%}"
+
+
+def _x(value: float | None) -> str:
+    return "—" if value is None else f"{value:.2f}x"
+
+
+def _money(value: float | None) -> str:
+    return "—" if value is None else money(value)
+
+
+@app.command()
+@errors
+def metrics(
+    db: DbOption = None,
+    as_of: Annotated[
+        str | None,
+        typer.Option("--as-of", help="Replay the pipeline as of this date (YYYY-MM-DD)."),
+    ] = None,
+    by: Annotated[
+        str | None, typer.Option(help="Break the metrics down by rep, team, product or segment.")
+    ] = None,
+    period: Annotated[
+        str | None,
+        typer.Option(help="Q or M: count deals closed in this quarter or month (and coverage)."),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    only: Annotated[
+        str | None,
+        typer.Option(
+            help=f"Comma-separated sections beyond the pipeline metrics: {','.join(SECTIONS)} "
+            "(default: all)."
+        ),
+    ] = None,
+) -> None:
+    """Pipeline metrics as of a date: win rate, cycle, coverage from each rep's own win rate,
+    integrity flags, velocity, flow, the period's waterfall, prospecting need and Pareto."""
+    if by and by not in ("rep", "team", "product", "segment"):
+        raise ParseError(f"--by {by!r} is not one of rep, team, product, segment")
+    if period and period not in ("Q", "M"):
+        raise ParseError(f"--period {period!r} is not Q (quarter) or M (month)")
+    sections = tuple(s.strip() for s in only.split(",") if s.strip()) if only else SECTIONS
+    unknown = [s for s in sections if s not in SECTIONS]
+    if unknown:
+        raise ParseError(f"--only {','.join(unknown)}: sections are {','.join(SECTIONS)}")
+    store = open_store(db)
+    with steps("Computing the metrics") as step:
+        step("reading the pipeline")
+        report = metrics_report(
+            store, as_of=_day(as_of, "--as-of"), by=by, period=period, sections=sections
+        )
+    if as_json:
+        print(json.dumps(report, default=str, indent=2))
+        return
+    _render(report)
+
+
+def _render(r: dict[str, Any]) -> None:
+    head = Table(
+        title=f"Pipeline as of {r['as_of'][:10]}" + (f" ({r['period']})" if r["period"] else "")
+    )
+    for column in (
+        "won",
+        "lost",
+        "open",
+        "win rate",
+        "won value",
+        "avg deal",
+        "cycle (won)",
+        "top 20% share",
+    ):
+        head.add_column(column, justify="right")
+    head.add_row(
+        f"{r['won']:,}",
+        f"{r['lost']:,}",
+        f"{r['open']:,}",
+        _pct(r["win_rate"]),
+        _money(r["won_value"]),
+        _money(r["avg_deal"]),
+        cycle,
+        _pct(r["top20_revenue_share"]),
+    )
+    console.print(head)
+    if r.get("groups"):
+        groups = Table(title=f"By {r['by']}")
+        for column in ("", "won", "lost", "win rate", "won value", "avg deal", "open value"):
+            groups.add_column(column, justify="right" if column else "left")
+        for g in r["groups"]:
+            groups.add_row(
+                str(g["name"]),
+                f"{g['won']:,}",
+                f"{g['lost']:,}",
+                _pct(g["win_rate"]),
+                _money(g["won_value"]),
+                _money(g["avg_deal"]),
+                _money(g["open_value"]),
+            )
+        console.print(groups)
+    reps = Table(
+        title="Coverage per rep: pipeline this period / quota left, against 1 / own win rate"
+    )
+    for column in ("rep", "won", "lost", "win rate", "won value", "needs", "has", ""):
+        reps.add_column(column, justify="left" if column in ("rep", "") else "right")
+    for rep in r["reps"][:25]:
+        reps.add_row(
+            rep["name"],
+            f"{rep['won']:,}",
+            f"{rep['lost']:,}",
+            _pct(rep["win_rate"]),
+            _money(rep["won_value"]),
+            _x(rep["required_coverage"]),
+            _x(rep["coverage"]),
+            rep["coverage_flag"] or "",
+        )
+    if len(r["reps"]) > 25:
+        reps.caption = f"the 25 largest by won value of {len(r['reps']):,}; --json lists all"
+    console.print(reps)
+    if "integrity" in r:
+        flags = Table(title="Integrity of the open pipeline")
+        for column in ("flag", "deals", "value"):
+            flags.add_column(column, justify="left" if column == "flag" else "right")
+        for name, f in r["integrity"].items():
+            flags.add_row(name.replace("_", " "), f"{f['count']:,}", _money(f["value"]))
+        console.print(flags)
+    if "velocity" in r:
+        v = r["velocity"]
+        times = Table(title="Time in stage (days)")
+        for column in ("stage", "median", "P90"):
+            times.add_column(column, justify="left" if column == "stage" else "right")
+        for t in v["stage_times"]:
+            times.add_row(t["stage"], str(t["median_days"]), str(t["p90_days"]))
+        console.print(times)
+        console.print(
+            f"Stalled beyond their stage's P90: {v['stalled']['count']:,} deals "
+            f"({_money(v['stalled']['value'])}). Sales velocity: "
+            f"{_money(v['sales_velocity_per_month'])} a month."
+        )
+    if "flow" in r:
+        law = r["flow"]["littles_law"]
+        console.print(
+            f"Flow: {law['avg_wip']} deals in progress on average, {law['throughput_per_week']} "
+            f"closed a week, {law['cycle_weeks']} weeks each; Little's law predicts "
+            f"{law['predicted_wip']} (ratio {law['ratio']})."
+        )
+    if "waterfall" in r:
+        w = r["waterfall"]
+        bars = " ".join(f"{b['bar']} {_money(b['value'])}" for b in w["bars"])
+        console.print(f"Waterfall {w['period_start']} to {w['as_of'][:10]}: {bars}")
+    if "pareto" in r:
+        p = r["pareto"]
+        uplift = p["whatif"]["win_rate"].get("uplift")
+        console.print(
+            f"Top {p['top_reps']} of {p['reps']} reps bring {_pct(p['top20_revenue_share'])} of "
+            f"revenue; the rest at the top win rate would add {_money(uplift)}."
+        )
+
+
+@app.command()
+@errors
+def whatif(
+    metric: Annotated[str, typer.Option(help="The metric to move (win_rate).")] = "win_rate",
+    from_: Annotated[float, typer.Option("--from", help="Today's value, e.g. 0.33.")] = 0.0,
+    to: Annotated[float, typer.Option(help="The value to reach, e.g. 0.5.")] = 0.0,
+    team: Annotated[str | None, typer.Option(help="A team id (default: everyone).")] = None,
+    as_of: Annotated[str | None, typer.Option("--as-of", help="As of this date.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    db: DbOption = None,
+) -> None:
+    """What moving the win rate from x to y is worth: revenue from the same closed deals, and the
+    pipeline and qualified opportunities a month no longer needed for the same quota."""
+    try:
+        result = whatif_report(
+            open_store(db),
+            metric=metric,
+            before=from_,
+            after=to,
+            team_id=team,
+            as_of=_day(as_of, "--as-of"),
+        )
+    except ValueError as exc:
+        raise ParseError(str(exc)) from None
+    if as_json:
+        print(json.dumps(result, indent=2))
+        return
+    who = f"team {team}" if team else "the whole org"
+    table = Table(title=f"Win rate {from_:.0%} -> {to:.0%} for {who}")
+    table.add_column("")
+    table.add_column(f"at {from_:.0%}", justify="right")
+    table.add_column(f"at {to:.0%}", justify="right")
+    table.add_column("difference", justify="right")
+    table.add_row(
+        f"revenue from the same {result['closed_deals']:,} closed deals",
+        _money(result["revenue_from"]),
+        _money(result["revenue_to"]),
+        _money(result["revenue_gain"]),
+    )
+    table.add_row(
+        f"pipeline needed for the {_money(result['annual_quota'])} annual quota",
+        _money(result["pipeline_needed_from"]),
+        _money(result["pipeline_needed_to"]),
+        "-" + _money(result["pipeline_no_longer_needed"]),
+    )
+    table.add_row(
+        "qualified opportunities needed a month",
+        str(result["qualified_per_month_from"]),
+        str(result["qualified_per_month_to"]),
+        f"-{result['qualified_per_month_saved']}",
+    )
+    console.print(table)
+    console.print(f"Average deal {_money(result['avg_deal'])}, from the closed deals' history.")
