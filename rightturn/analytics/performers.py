@@ -132,14 +132,14 @@ def pareto(s: Session, snap: Snapshot) -> dict[str, Any]:
             {
                 "rank": i + 1,
                 "rep_id": rep_id,
-                "name": row.name,
-                "won_value": _num(row.won_value, 2),
+                "name": name,
+                "won_value": _num(value, 2),
                 "cumulative_share": _num(share),
             }
-            for i, ((rep_id, row), share) in enumerate(
-                zip(f.iterrows(), cumulative.tolist(), strict=True)
+            for i, (rep_id, name, value, share) in enumerate(
+                zip(f.index, f["name"], f["won_value"], cumulative.tolist(), strict=True)
             )
-        ],  # fmt: skip
+        ],
         "top_rep_ids": list(top.index),
         "comparison": comparison,
         "whatif": {m: whatif_top(snap, f, m) for m in WHATIF_METRICS},

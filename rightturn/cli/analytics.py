@@ -96,6 +96,11 @@ def _render(r: dict[str, Any]) -> None:
         "top 20% share",
     ):
         head.add_column(column, justify="right")
+    cycle = (
+        "—"
+        if r["cycle_days_median"] is None
+        else f"{r['cycle_days_median']:.0f} d (P90 {r['cycle_days_p90']:.0f})"
+    )
     head.add_row(
         f"{r['won']:,}",
         f"{r['lost']:,}",
