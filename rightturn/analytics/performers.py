@@ -78,7 +78,7 @@ def _features(s: Session, snap: Snapshot) -> pd.DataFrame:
     for kind in ("email", "call", "meeting"):
         count = mix[kind] if kind in mix.columns else pd.Series(dtype=float)
         out[f"{kind}s_per_month"] = count.reindex(out.index).fillna(0) / months
-    outbound = mix.sum(axis=1).reindex(out.index).fillna(0) if len(mix) else 0
+    outbound = mix.sum(axis=1).reindex(out.index).fillna(0) if len(mix) else out["won_value"] * 0
     out["buyer_response_rate"] = (responses.reindex(out.index).fillna(0) / outbound).where(
         outbound > 0
     )

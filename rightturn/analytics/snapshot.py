@@ -179,14 +179,14 @@ def load_snapshot(session: Session, scope: Scope, as_of: datetime | None = None)
         .where(scope.reps(Rep.rep_id)),
         ["rep_id", "name", "team_id", "team", "quota"],
     )
-    _typed(deals, stages, changes, reps)
+    stages, changes = _typed(deals, stages, changes, reps)
     history = History(deals, stages, changes, reps, stage_order(session), when)
     return history.snapshot(when)
 
 
 def _typed(
     deals: pd.DataFrame, stages: pd.DataFrame, changes: pd.DataFrame, reps: pd.DataFrame
-) -> None:
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Parse the driver's values (text on SQLite) once, column at a time."""
     deals["amount"] = pd.to_numeric(deals["amount"], errors="coerce").astype(float)
     deals["created_at"] = _utc(deals["created_at"])
@@ -196,8 +196,10 @@ def _typed(
     stages["entered_at"] = _utc(stages["entered_at"])
     changes["changed_at"] = _utc(changes["changed_at"])
     # Sorted here rather than in SQL: a 370k-row sort is faster in pandas than in SQLite.
-    stages.sort_values(["opportunity_id", "entered_at", "id"], kind="stable", inplace=True)
-    changes.sort_values(["changed_at", "id"], kind="stable", inplace=True)
+    return (
+        stages.sort_values(["opportunity_id", "entered_at", "id"], kind="stable"),
+        changes.sort_values(["changed_at", "id"], kind="stable"),
+    )
 
 
 def load_history(session: Session, scope: Scope, until: datetime | None = None) -> History:
