@@ -23,6 +23,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from sqlalchemy.orm import Session
 
@@ -54,14 +55,21 @@ def flow(snap: Snapshot, *, weeks: int = 26) -> dict[str, Any]:
     closed_at = stays["opportunity_id"].map(deals["closed_at"])
     # A stay lasts until the next stage or the close, whichever comes first.
     until = stays["left_at"].where(stays["left_at"].notna(), closed_at)
-    wip_rows = []
-    for at in ends:
-        live = stays[(stays["entered_at"] <= at) & ~(until <= at)]
-        counts = live.groupby("stage").size()
-        wip_rows.append(
-            {"week_end": at.date().isoformat()}
-            | {s: int(counts.get(s, 0)) for s in snap.open_stages}
-        )
+    # Each stay is live at the week ends in [first end >= entered, first end >= until): count
+    # them per stage with a difference array instead of one mask per week.
+    end_values = _ns(pd.Series(ends))
+    first = np.searchsorted(end_values, _ns(stays["entered_at"]), "left")
+    stop = np.searchsorted(end_values, _ns(until.fillna(ends[-1] + pd.Timedelta(weeks=1))), "left")
+    wip = np.zeros((len(snap.open_stages), weeks + 1), dtype=np.int64)
+    index = {stage: i for i, stage in enumerate(snap.open_stages)}
+    rows = stays["stage"].map(index).to_numpy()
+    np.add.at(wip, (rows, first), 1)
+    np.add.at(wip, (rows, stop), -1)
+    live = wip.cumsum(axis=1)[:, :weeks]
+    wip_rows = [
+        {"week_end": at.date().isoformat()} | {stage: int(live[i, w]) for stage, i in index.items()}
+        for w, at in enumerate(ends)
+    ]
     closed = snap.closed
     start = ends[0] - pd.Timedelta(weeks=1)
     recent = closed[closed["closed_at"] > start]
@@ -168,3 +176,10 @@ def waterfall(
     outflow = totals["won"] + totals["lost"] + totals["pushed_out"] + totals["decreased"]
     out["balanced"] = abs(inflow - outflow - totals["end"]) < 0.01
     return out
+
+
+def _ns(times: pd.Series) -> np.ndarray:
+    """UTC timestamps as int64 nanoseconds, for searchsorted."""
+    return (
+        times.dt.tz_convert("UTC").dt.tz_localize(None).dt.as_unit("ns").astype("int64").to_numpy()
+    )

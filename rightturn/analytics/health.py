@@ -40,12 +40,18 @@ FLAGS = (
 )
 
 
-def _deal_rows(deals: pd.DataFrame, extra: dict[str, pd.Series] | None = None) -> list[dict]:
-    out = deals[["opportunity_id", "owner_rep_id", "rep", "stage", "amount", "close_date"]].copy()
+def _deal_rows(
+    deals: pd.DataFrame, extra: dict[str, pd.Series] | None = None, limit: int | None = None
+) -> list[dict]:
+    """The deals as JSON-ready rows, largest first, at most ``limit``."""
+    out = deals[["opportunity_id", "owner_rep_id", "rep", "stage", "amount", "close_date"]]
+    out = out.sort_values(["amount", "opportunity_id"], ascending=[False, True])
+    if limit:
+        out = out.head(limit)
+    out = out.copy()
     for name, values in (extra or {}).items():
         out[name] = out["opportunity_id"].map(values)
     out["close_date"] = out["close_date"].dt.date
-    out = out.sort_values(["amount", "opportunity_id"], ascending=[False, True])
     return [
         {k: (None if pd.isna(v) else v) for k, v in row.items()}
         for row in out.to_dict(orient="records")
@@ -107,11 +113,10 @@ def integrity(
     out = {}
     for flag in FLAGS:
         deals, extra = flagged[flag]
-        rows = _deal_rows(deals, extra)
         out[flag] = {
             "count": len(deals),
             "value": _num(deals["amount"].sum(), 2),
-            "deals": rows[:limit] if limit else rows,
+            "deals": _deal_rows(deals, extra, limit),
         }
     return out
 
@@ -177,6 +182,7 @@ def velocity(s: Session, snap: Snapshot, *, limit: int | None = None) -> dict[st
             "days_in_stage": stalled.set_index("opportunity_id")["days_in_stage"].round(1),
             "stage_p90_days": stalled.set_index("opportunity_id")["stage_p90"].round(1),
         },
+        limit,
     )
     return {
         "stage_times": [
@@ -191,7 +197,7 @@ def velocity(s: Session, snap: Snapshot, *, limit: int | None = None) -> dict[st
         "stalled": {
             "count": len(stalled),
             "value": _num(stalled["amount"].sum(), 2),
-            "deals": rows[:limit] if limit else rows,
+            "deals": rows,
         },
         "sales_velocity_per_day": _num(per_day, 2),
         "sales_velocity_per_month": _num(per_day * 30 if per_day else None, 2),

@@ -22,6 +22,8 @@ from rightturn.crm.store import Store
 __all__ = ["SECTIONS", "metrics_report", "whatif_report"]
 
 SECTIONS = ("integrity", "velocity", "flow", "waterfall", "prospecting", "pareto")
+# rightturn.cli.analytics repeats this tuple to offer it without importing pandas; a test keeps
+# the two equal.
 
 
 def metrics_report(

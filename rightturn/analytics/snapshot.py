@@ -17,9 +17,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
+from functools import cached_property
 
 import pandas as pd
-from sqlalchemy import String, select, true, type_coerce
+from sqlalchemy import select, true
 from sqlalchemy.orm import Session
 
 from rightturn.crm.model import (
@@ -31,7 +32,8 @@ from rightturn.crm.model import (
     Team,
 )
 from rightturn.crm.scope import Scope
-from rightturn.crm.stages import is_loss, stage_order
+from rightturn.crm.stages import is_loss, order_stages, stage_order
+from rightturn.crm.store import as_driven, driver_rows
 
 __all__ = ["History", "Snapshot", "as_of_datetime", "load_history", "load_snapshot"]
 
@@ -67,15 +69,16 @@ class Snapshot:
     # Results several analyses share (the rep table, conversions), computed once per snapshot.
     memo: dict[object, object] = field(default_factory=dict)
 
-    @property
+    # Cached: every analysis asks for these, several times.
+    @cached_property
     def closed(self) -> pd.DataFrame:
         return self.deals[self.deals["status"] != "open"]
 
-    @property
+    @cached_property
     def open(self) -> pd.DataFrame:
         return self.deals[self.deals["status"] == "open"]
 
-    @property
+    @cached_property
     def open_stages(self) -> list[str]:
         closed = set(self.deals.loc[self.deals["status"] == "won", "stage"])
         closed |= {s for s in self.order if is_loss(s)}
@@ -83,20 +86,10 @@ class Snapshot:
 
 
 def _frame(session: Session, query, columns: list[str]) -> pd.DataFrame:  # type: ignore[no-untyped-def]
-    """The query's rows as the driver returns them (plain tuples), straight into pandas: SQLAlchemy
-    rows cost ~4 s more per million through pandas' record handling."""
-    result = session.connection().execute(query)
-    try:
-        rows = result.cursor.fetchall() if result.cursor is not None else []
-    finally:
-        result.close()
-    return pd.DataFrame(rows, columns=columns)
+    return pd.DataFrame(driver_rows(session, query), columns=columns)
 
 
-def _raw(column):  # type: ignore[no-untyped-def]
-    """A timestamp or money column read as the driver gives it (text on SQLite): pandas parses a
-    whole column at C speed, where SQLAlchemy's per-row conversion cost seconds at 1M rows."""
-    return type_coerce(column, String)
+_raw = as_driven
 
 
 def _utc(series: pd.Series) -> pd.Series:
@@ -157,7 +150,7 @@ def load_snapshot(session: Session, scope: Scope, as_of: datetime | None = None)
             StageChange.stage,
             _raw(StageChange.entered_at),
             StageChange.id,
-        ).where(stage_visible, StageChange.entered_at <= when),
+        ).where(stage_visible),
         ["opportunity_id", "stage", "entered_at", "id"],
     )
     changes = _frame(
@@ -180,7 +173,10 @@ def load_snapshot(session: Session, scope: Scope, as_of: datetime | None = None)
         ["rep_id", "name", "team_id", "team", "quota"],
     )
     stages, changes = _typed(deals, stages, changes, reps)
-    history = History(deals, stages, changes, reps, stage_order(session), when)
+    # The order comes from the whole history, as stage_order's does; when that history is all in
+    # memory already, from it (the query would read it all again).
+    order = order_stages(stages, presorted=True) if scope.is_everything else stage_order(session)
+    history = History(deals, stages, changes, reps, order, when)
     return history.snapshot(when)
 
 

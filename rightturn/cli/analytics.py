@@ -9,9 +9,11 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from rightturn.analytics.report import SECTIONS, metrics_report, whatif_report
 from rightturn.cli.common import DbOption, app, console, errors, money, open_store, steps
 from rightturn.errors import ParseError
+
+# The analytics (and pandas, ~0.3 s to import) load only when a command here runs.
+SECTIONS = ("integrity", "velocity", "flow", "waterfall", "prospecting", "pareto")
 
 
 def _day(value: str | None, flag: str) -> date | None:
@@ -69,6 +71,8 @@ def metrics(
     unknown = [s for s in sections if s not in SECTIONS]
     if unknown:
         raise ParseError(f"--only {','.join(unknown)}: sections are {','.join(SECTIONS)}")
+    from rightturn.analytics.report import metrics_report
+
     store = open_store(db)
     with steps("Computing the metrics") as step:
         step("reading the pipeline")
@@ -199,6 +203,8 @@ def whatif(
 ) -> None:
     """What moving the win rate from x to y is worth: revenue from the same closed deals, and the
     pipeline and qualified opportunities a month no longer needed for the same quota."""
+    from rightturn.analytics.report import whatif_report
+
     try:
         result = whatif_report(
             open_store(db),

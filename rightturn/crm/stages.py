@@ -6,6 +6,8 @@ actually move in is the best evidence, and it works for any CRM's stage names.
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
@@ -49,22 +51,37 @@ def stage_order(session: Session) -> list[str]:
 
 
 def _stage_order(session: Session) -> list[str]:
-    position = (
-        func.row_number()
-        .over(
-            partition_by=StageChange.opportunity_id,
-            order_by=(StageChange.entered_at, StageChange.id),
-        )
-        .label("position")
+    from rightturn.crm.store import as_driven, driver_rows
+
+    rows = driver_rows(
+        session,
+        select(
+            StageChange.opportunity_id,
+            StageChange.stage,
+            as_driven(StageChange.entered_at),
+            StageChange.id,
+        ),
     )
-    ranked = select(StageChange.stage, position).subquery()
-    rows = session.execute(
-        select(ranked.c.stage, func.avg(ranked.c.position)).group_by(ranked.c.stage)
-    ).all()
-    return [
-        stage
-        for stage, _ in sorted(rows, key=lambda r: (round(float(r[1]), 1), _usual_rank(r[0]), r[0]))
-    ]
+    return order_stages(rows)
+
+
+def order_stages(history: Any, *, presorted: bool = False) -> list[str]:
+    """The stage order of a stage history: rows (or a DataFrame) of ``opportunity_id, stage,
+    entered_at, id``. The one implementation of the rule :func:`stage_order` documents, also
+    used on a history already in memory (the analytics snapshot: a DataFrame with those columns,
+    timestamps parsed and rows sorted by deal and time, ``presorted``)."""
+    import pandas as pd  # here, not at module level: imports and capture never need it
+
+    columns = ["opportunity_id", "stage", "entered_at", "id"]
+    frame = history[columns] if presorted else pd.DataFrame(history, columns=columns)
+    if frame.empty:
+        return []
+    if not presorted:
+        frame = frame.assign(entered_at=pd.to_datetime(frame["entered_at"], utc=True))
+        frame = frame.sort_values(["opportunity_id", "entered_at", "id"], kind="stable")
+    position = frame.groupby("opportunity_id").cumcount() + 1
+    average = position.groupby(frame["stage"]).mean()
+    return sorted(average.index, key=lambda st: (round(float(average[st]), 1), _usual_rank(st), st))
 
 
 def record_stage_advances(session: Session) -> int:

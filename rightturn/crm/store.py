@@ -18,7 +18,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy import Engine, String, create_engine, event, inspect, type_coerce
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
@@ -230,3 +230,20 @@ def chunks(items: Sequence[T], size: int = CHUNK) -> Iterator[Sequence[T]]:
     """Slices of at most ``size``: IN lists and executemany batches stay under driver limits."""
     for start in range(0, len(items), size):
         yield items[start : start + size]
+
+
+def driver_rows(session: Session, query: Any) -> list[tuple[Any, ...]]:
+    """A query's rows exactly as the database driver returns them (plain tuples, no type
+    processing): for bulk reads into pandas, where SQLAlchemy's per-row conversion of a million
+    timestamps costs seconds. Wrap timestamp and money columns in :func:`as_driven`."""
+    result = session.connection().execute(query)
+    try:
+        return result.cursor.fetchall() if result.cursor is not None else []
+    finally:
+        result.close()
+
+
+def as_driven(column: Any) -> Any:
+    """A column read as the driver gives it (timestamps are text on SQLite): pandas then parses
+    the whole column at C speed."""
+    return type_coerce(column, String)

@@ -7,6 +7,7 @@ copy of the database lets nobody sign in. None of these functions logs a secret.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import secrets
 import threading
@@ -43,9 +44,14 @@ __all__ = [
 SESSION_LIFETIME = timedelta(hours=12)
 MIN_PASSWORD = 10
 _hasher = PasswordHasher()
-# Verified against when the email is unknown, so a wrong email costs as long as a wrong password
-# and the response time does not tell which accounts exist.
-_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """Verified against when the email is unknown, so a wrong email costs as long as a wrong
+    password and the response time does not tell which accounts exist. Made on first use: a
+    hash costs ~0.2 s, which every command importing this module would otherwise pay."""
+    return _hasher.hash(secrets.token_urlsafe(16))
 
 
 @dataclass(frozen=True)
@@ -124,7 +130,7 @@ def authenticate(store: Store, email: str, password: str) -> Account | None:
     with store.session() as s:
         user = s.scalar(select(User).where(User.email == address, User.active.is_(True)))
         try:
-            _hasher.verify(user.password_hash if user else _DUMMY_HASH, password)
+            _hasher.verify(user.password_hash if user else _dummy_hash(), password)
         except (VerificationError, InvalidHashError):
             return None
         if user is None:

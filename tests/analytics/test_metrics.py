@@ -305,3 +305,10 @@ def test_metrics_and_whatif_commands_render_and_refuse_bad_input(org) -> None:  
     assert "pipeline needed" in what.output
     wrong = runner.invoke(app, ["whatif", "--from", "33", "--to", "50", "--db", store.url])
     assert wrong.exit_code == 2 and "between 0 and 1" in wrong.output
+
+
+def test_the_cli_offers_every_section() -> None:
+    from rightturn.analytics import report
+    from rightturn.cli import analytics
+
+    assert analytics.SECTIONS == report.SECTIONS
