@@ -4,8 +4,9 @@
 
 1. the simulator at scale (wall time, emails, peak RSS of the simulating process);
 2. the CRM import of that org into SQLite and PostgreSQL (first run and a repeated one);
-3. API and panel latency (p50/p95 per endpoint and role) with that org imported and captured;
-4. capture throughput, mailboxes to stored activity, on a 100-rep org and the Enron sample.
+3. `rightturn metrics --json` on that org (CRM imported into SQLite and PostgreSQL);
+4. API and panel latency (p50/p95 per endpoint and role) with that org imported and captured;
+5. capture throughput, mailboxes to stored activity, on a 100-rep org and the Enron sample.
 
 The simulated org (several GiB at 1,000 reps) is written to a temporary folder and deleted.
 """
@@ -37,6 +38,8 @@ def main() -> int:
         )
         print("== import crm", flush=True)
         subprocess.run([sys.executable, HERE / "bench_import.py", "--org", org], check=True)
+        print("== rightturn metrics --json", flush=True)
+        subprocess.run([sys.executable, HERE / "bench_metrics.py", "--org", org], check=True)
         print("== API latency", flush=True)
         subprocess.run([sys.executable, HERE / "bench_api.py", "--org", org], check=True)
         shutil.rmtree(org, ignore_errors=True)

@@ -10,7 +10,19 @@ from typing import Any
 
 import plotly.graph_objects as go
 
-__all__ = ["activity_mix_chart", "open_pipeline_chart", "week_over_week_chart"]
+__all__ = [
+    "WATERFALL_LABELS",
+    "activity_mix_chart",
+    "coverage_chart",
+    "cumulative_flow_chart",
+    "funnel_chart",
+    "open_pipeline_chart",
+    "pareto_chart",
+    "stage_time_chart",
+    "throughput_chart",
+    "waterfall_chart",
+    "week_over_week_chart",
+]
 
 _CONFIG = {"displaylogo": False, "responsive": True, "modeBarButtonsToRemove": ["lasso2d"]}
 _KIND_COLORS = {"email": "#4C78A8", "call": "#F58518", "meeting": "#54A24B"}
@@ -88,3 +100,350 @@ def activity_mix_chart(rows: list[dict[str, Any]], title: str) -> str:
         yaxis_title="Activities per week",
     )
     return _html(fig, "chart-mix")
+
+
+# --- pipeline analytics ------------------------------------------------------------------------
+
+_BLUE, _ORANGE, _RED, _GREEN, _PURPLE, _GREY = (
+    "#4C78A8",
+    "#F58518",
+    "#E45756",
+    "#54A24B",
+    "#B279A2",
+    "#BAB0AC",
+)
+_STAGE_COLORS = ("#9ECAE9", "#4C78A8", "#72B7B2", "#54A24B", "#EECA3B", "#F58518", "#E45756")
+_MANY_REPS = 40  # beyond this, a rep axis drops its names (hover shows them)
+
+WATERFALL_LABELS = {
+    "start": "Start",
+    "created": "Created",
+    "pulled_in": "Pulled in",
+    "increased": "Increased",
+    "won": "Won",
+    "lost": "Lost",
+    "pushed_out": "Pushed out",
+    "decreased": "Decreased",
+    "end": "Now",
+}
+_WATERFALL_OUT = {"won", "lost", "pushed_out", "decreased"}
+
+
+def _usd(value: float | None) -> str:
+    return "—" if value is None else f"${value:,.0f}"
+
+
+def _unique_labels(rows: list[dict[str, Any]]) -> list[str]:
+    """Rep names as axis categories; two reps of one name would share a bar, so those get
+    their id."""
+    names = [r["name"] or r["rep_id"] for r in rows]
+    seen = {n for n in names if names.count(n) > 1}
+    return [f"{n} ({r['rep_id']})" if n in seen else n for n, r in zip(names, rows, strict=True)]
+
+
+def funnel_chart(stages: list[dict[str, Any]]) -> str:
+    """The funnel of deals that reached each stage, ending with the won ones; each level says
+    how many went on to the next."""
+    labels = [s["stage"] for s in stages] + ["Won"]
+    reached = [s["reached"] for s in stages] + [stages[-1]["reached_next"]]
+    text, hover = [], []
+    for i, s in enumerate(stages):
+        following = labels[i + 1]
+        conv = "—" if s["conversion"] is None else f"{s['conversion']:.0%}"
+        text.append(f"{s['reached']:,} · {conv} go on")
+        hover.append(
+            f"{s['stage']}: {s['reached']:,} deals reached it<br>"
+            f"{s['reached_next']:,} ({conv}) went on to {following}"
+        )
+    text.append(f"{reached[-1]:,} won")
+    hover.append(f"{reached[-1]:,} deals won")
+    fig = go.Figure(
+        go.Funnel(
+            y=labels,
+            x=reached,
+            text=text,
+            textinfo="text",
+            textposition="inside",
+            insidetextanchor="middle",
+            hovertext=hover,
+            hoverinfo="text",
+            marker={"color": list(_STAGE_COLORS[: len(labels) - 1]) + [_GREEN]},
+            connector={"fillcolor": "#eef2f7"},
+        )
+    )
+    fig.update_layout(
+        title="Stage conversion: deals that reached each stage",
+        xaxis_title="Deals that reached the stage (count)",
+        yaxis_title="Stage",
+        height=380,
+    )
+    return _html(fig, "chart-funnel")
+
+
+def coverage_chart(reps: list[dict[str, Any]], period_name: str, limit: int = 30) -> str:
+    """Per rep, horizontal bars of coverage (pipeline closing this period / quota left) with a
+    marker at the rep's own need (1 / their win rate); the reps furthest below need on top."""
+    rows = [r for r in reps if r["coverage"] is not None and r["required_coverage"]]
+    rows.sort(key=lambda r: (r["coverage"] / r["required_coverage"], r["name"] or ""))
+    total = len(rows)
+    rows = rows[:limit][::-1]  # a horizontal bar chart draws its first row at the bottom
+    labels = _unique_labels(rows)
+    fig = go.Figure()
+    groups = (
+        ("below need", "Below need", _RED),
+        (None, "Within need", _BLUE),
+        ("above need", "Above 2x need (check for padding)", _PURPLE),
+    )
+    for flag, name, color in groups:
+        mine = [i for i, r in enumerate(rows) if r["coverage_flag"] == flag]
+        if not mine:
+            continue
+        fig.add_bar(
+            name=name,
+            orientation="h",
+            y=[labels[i] for i in mine],
+            x=[rows[i]["coverage"] for i in mine],
+            marker_color=color,
+            customdata=[
+                [
+                    _usd(rows[i]["pipeline"]),
+                    _usd(rows[i]["remaining_quota"]),
+                    rows[i]["required_coverage"],
+                ]
+                for i in mine
+            ],
+            hovertemplate="%{y}<br>Coverage %{x:.2f}x: %{customdata[0]} pipeline for "
+            "%{customdata[1]} quota left<br>Needs %{customdata[2]:.2f}x<extra></extra>",
+        )
+    fig.add_scatter(
+        name="Needed (1 ÷ own win rate)",
+        mode="markers",
+        y=labels,
+        x=[r["required_coverage"] for r in rows],
+        marker={"symbol": "line-ns-open", "size": 18, "line": {"width": 3}, "color": "#102a43"},
+        hovertemplate="%{y}<br>Needs %{x:.2f}x quota left<extra></extra>",
+    )
+    title = f"Coverage this {period_name} against each rep's need"
+    if total > len(rows):
+        title += f" ({len(rows)} furthest below need of {total:,})"
+    fig.update_layout(
+        title=title,
+        barmode="overlay",
+        xaxis_title="Coverage (x quota left this " + period_name + ")",
+        xaxis_ticksuffix="x",
+        xaxis_rangemode="tozero",
+        yaxis_title=None,
+        yaxis_automargin=True,
+        yaxis={"categoryorder": "array", "categoryarray": labels},
+        height=max(320, 150 + 28 * len(rows)),
+    )
+    return _html(fig, "chart-coverage")
+
+
+def stage_time_chart(stage_times: list[dict[str, Any]]) -> str:
+    """Grouped bars of the median and P90 days deals spent in each stage."""
+    stages = [t["stage"] for t in stage_times]
+    fig = go.Figure()
+    for key, name, color in (("median_days", "Median", _BLUE), ("p90_days", "P90", _ORANGE)):
+        values = [t[key] for t in stage_times]
+        fig.add_bar(
+            name=name,
+            x=stages,
+            y=values,
+            marker_color=color,
+            text=["" if v is None else f"{v:.0f} d" for v in values],
+            textposition="outside",
+            customdata=[t["stays"] for t in stage_times],
+            hovertemplate=f"%{{x}}<br>{name}: %{{y:.1f}} days "
+            "over %{customdata:,} completed stays<extra></extra>",
+        )
+    fig.update_layout(
+        title="Time in stage (completed stays)",
+        barmode="group",
+        xaxis_title="Stage",
+        yaxis_title="Days in stage",
+        yaxis_rangemode="tozero",
+    )
+    return _html(fig, "chart-stage-time")
+
+
+def _flow_weeks(flow: dict[str, Any]) -> int:
+    """The first week with anything in progress or closed: leading empty weeks only squash
+    the chart."""
+    for i, (wip, done) in enumerate(zip(flow["wip"], flow["throughput"], strict=True)):
+        if done["closed"] or any(v for k, v in wip.items() if k != "week_end"):
+            return max(i - 1, 0)
+    return 0
+
+
+def cumulative_flow_chart(flow: dict[str, Any]) -> str:
+    """Stacked areas of the deals open in each stage at each week's end (cumulative flow);
+    the furthest stage at the bottom."""
+    first = _flow_weeks(flow)
+    rows = flow["wip"][first:]
+    weeks = [r["week_end"] for r in rows]
+    fig = go.Figure()
+    stages = list(flow["stages"])
+    colors = dict(zip(stages, _STAGE_COLORS, strict=False))
+    for stage in reversed(stages):
+        fig.add_scatter(
+            name=stage,
+            x=weeks,
+            y=[r[stage] for r in rows],
+            mode="lines",
+            stackgroup="wip",
+            line={"width": 0.5, "color": colors.get(stage, _GREY)},
+            hovertemplate=f"{stage}: %{{y:,}} deals<extra></extra>",
+        )
+    fig.update_layout(
+        title="Cumulative flow: open deals by stage at each week's end",
+        xaxis_title="Week ending",
+        yaxis_title="Open deals (count)",
+        hovermode="x unified",
+        legend_traceorder="reversed",
+    )
+    return _html(fig, "chart-cfd")
+
+
+def throughput_chart(flow: dict[str, Any]) -> str:
+    """Bars of deals closed (won or lost) each week, with the average."""
+    rows = flow["throughput"][_flow_weeks(flow) :]
+    fig = go.Figure(
+        go.Bar(
+            name="Closed in the week",
+            x=[r["week_end"] for r in rows],
+            y=[r["closed"] for r in rows],
+            marker_color=_BLUE,
+            hovertemplate="Week ending %{x}<br>%{y:,} deals closed<extra></extra>",
+        )
+    )
+    average = flow.get("throughput_per_week")
+    if average is not None:
+        fig.add_hline(
+            y=average,
+            line={"dash": "dash", "color": _ORANGE},
+            annotation_text=f"26-week average {average:.1f}",
+            annotation_position="top left",
+        )
+    fig.update_layout(
+        title="Throughput: deals closed (won or lost) per week",
+        xaxis_title="Week ending",
+        yaxis_title="Deals closed (count)",
+    )
+    return _html(fig, "chart-throughput")
+
+
+def waterfall_chart(waterfall: dict[str, Any]) -> str:
+    """The period's pipeline from its start to now: totals at both ends, what came in going up
+    and what left going down."""
+    bars = waterfall["bars"]
+    measure, values, text, hover = [], [], [], []
+    for b in bars:
+        value = b["value"] or 0.0
+        deals = f"{b['deals']:,} deal{'' if b['deals'] == 1 else 's'}"
+        if b["bar"] in ("start", "end"):
+            # absolute, not total: the end bar shows the end the data says, never a running sum.
+            measure.append("absolute")
+            values.append(value)
+            text.append(_usd(value))
+        elif b["bar"] in _WATERFALL_OUT:
+            measure.append("relative")
+            values.append(-value)
+            text.append("−" + _usd(value) if value else "$0")
+        else:
+            measure.append("relative")
+            values.append(value)
+            text.append("+" + _usd(value) if value else "$0")
+        hover.append(f"{WATERFALL_LABELS[b['bar']]}: {text[-1]} in {deals}")
+    fig = go.Figure(
+        go.Waterfall(
+            x=[WATERFALL_LABELS[b["bar"]] for b in bars],
+            y=values,
+            measure=measure,
+            text=text,
+            textposition="outside",
+            hovertext=hover,
+            hoverinfo="text",
+            increasing={"marker": {"color": _GREEN}},
+            decreasing={"marker": {"color": _ORANGE}},
+            totals={"marker": {"color": _BLUE}},
+            connector={"line": {"color": _GREY, "width": 1}},
+        )
+    )
+    fig.update_layout(
+        title=f"Pipeline closing {waterfall['period_start']} to {waterfall['period_end']}: "
+        f"from the period's start to {waterfall['as_of'][:10]}",
+        xaxis_title="What happened to the deals",
+        yaxis_title="Pipeline value (USD)",
+        yaxis_tickprefix="$",
+        yaxis_tickformat=",.0f",
+        showlegend=False,
+        height=440,
+    )
+    return _html(fig, "chart-waterfall")
+
+
+def pareto_chart(pareto: dict[str, Any]) -> str:
+    """Bars of won value per rep, largest first, and the cumulative share of revenue on a
+    second axis; the top fifth of reps shaded, 80% of revenue marked."""
+    curve = pareto["curve"]
+    labels = _unique_labels(curve)
+    many = len(curve) > _MANY_REPS
+    fig = go.Figure()
+    fig.add_bar(
+        name="Won value",
+        x=labels,
+        y=[c["won_value"] for c in curve],
+        marker_color=[_BLUE if i < pareto["top_reps"] else _GREY for i in range(len(curve))],
+        customdata=[c["rank"] for c in curve],
+        hovertemplate="#%{customdata} %{x}<br>Won %{y:$,.0f}<extra></extra>",
+    )
+    fig.add_scatter(
+        name="Cumulative share of revenue",
+        x=labels,
+        y=[c["cumulative_share"] for c in curve],
+        yaxis="y2",
+        mode="lines+markers" if not many else "lines",
+        line={"color": _ORANGE, "width": 2},
+        hovertemplate="Top %{customdata} reps: %{y:.0%} of revenue<extra></extra>",
+        customdata=[c["rank"] for c in curve],
+    )
+    fig.add_hline(
+        y=0.8,
+        yref="y2",
+        line={"dash": "dot", "color": _RED},
+        annotation_text="80% of revenue",
+        annotation_position="bottom right",
+    )
+    if pareto["top_reps"]:
+        share = pareto["top20_revenue_share"]
+        fig.add_vrect(
+            x0=-0.5,
+            x1=pareto["top_reps"] - 0.5,
+            fillcolor=_BLUE,
+            opacity=0.08,
+            line_width=0,
+            annotation_text=f"Top 20%: {pareto['top_reps']} rep"
+            f"{'' if pareto['top_reps'] == 1 else 's'}"
+            + ("" if share is None else f", {share:.0%} of revenue"),
+            annotation_position="top left",
+        )
+    fig.update_layout(
+        title="Revenue by rep (Pareto)",
+        xaxis_title="Reps by won value" + (" (hover for names)" if many else ""),
+        xaxis_showticklabels=not many,
+        xaxis_tickangle=-30 if not many else None,
+        yaxis_title="Won value (USD)",
+        yaxis_tickprefix="$",
+        yaxis_tickformat=",.0f",
+        yaxis2={
+            "title": "Cumulative share of revenue",
+            "overlaying": "y",
+            "side": "right",
+            "range": [0, 1.05],
+            "tickformat": ".0%",
+            "showgrid": False,
+        },
+        height=440,
+    )
+    return _html(fig, "chart-pareto")
