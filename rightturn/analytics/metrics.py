@@ -101,6 +101,9 @@ def summary(closed: pd.DataFrame, open_: pd.DataFrame) -> dict[str, Any]:
         "lost": n_lost,
         "open": len(open_),
         "win_rate": _num(n_won / (n_won + n_lost)) if n_won + n_lost else None,
+        "win_rate_value": _num(won["amount"].sum() / (won["amount"].sum() + lost["amount"].sum()))
+        if won["amount"].sum() + lost["amount"].sum()
+        else None,
         "won_value": _num(won["amount"].sum(), 2),
         "lost_value": _num(lost["amount"].sum(), 2),
         "open_value": _num(open_["amount"].sum(), 2),
