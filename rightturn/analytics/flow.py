@@ -52,9 +52,15 @@ def flow(snap: Snapshot, *, weeks: int = 26) -> dict[str, Any]:
     ends = [end - pd.Timedelta(weeks=i) for i in range(weeks - 1, -1, -1)]
     stays = snap.stages[snap.stages["stage"].isin(snap.open_stages)]
     deals = snap.deals.set_index("opportunity_id")
-    closed_at = stays["opportunity_id"].map(deals["closed_at"])
+    # reindex, not map: map over no rows tries to turn timestamps into floats.
+    closed_at = pd.to_datetime(
+        pd.Series(
+            deals["closed_at"].reindex(stays["opportunity_id"]).to_numpy(), index=stays.index
+        ),
+        utc=True,
+    )
     # A stay lasts until the next stage or the close, whichever comes first.
-    until = stays["left_at"].where(stays["left_at"].notna(), closed_at)
+    until = pd.to_datetime(stays["left_at"], utc=True).where(stays["left_at"].notna(), closed_at)
     # Each stay is live at the week ends in [first end >= entered, first end >= until): count
     # them per stage with a difference array instead of one mask per week.
     end_values = _ns(pd.Series(ends))
@@ -62,7 +68,7 @@ def flow(snap: Snapshot, *, weeks: int = 26) -> dict[str, Any]:
     stop = np.searchsorted(end_values, _ns(until.fillna(ends[-1] + pd.Timedelta(weeks=1))), "left")
     wip = np.zeros((len(snap.open_stages), weeks + 1), dtype=np.int64)
     index = {stage: i for i, stage in enumerate(snap.open_stages)}
-    rows = stays["stage"].map(index).to_numpy()
+    rows = stays["stage"].map(index).to_numpy(dtype=np.int64)
     np.add.at(wip, (rows, first), 1)
     np.add.at(wip, (rows, stop), -1)
     live = wip.cumsum(axis=1)[:, :weeks]

@@ -168,9 +168,12 @@ def velocity(s: Session, snap: Snapshot, *, limit: int | None = None) -> dict[st
         "opportunity_id"
     )["entered_at"]
     open_ = snap.open.copy()
-    open_["days_in_stage"] = (
-        pd.Timestamp(snap.as_of) - open_["opportunity_id"].map(current)
-    ).dt.total_seconds() / 86400
+    # reindex, not map: map over no rows tries to turn timestamps into floats.
+    entered = pd.to_datetime(
+        pd.Series(current.reindex(open_["opportunity_id"]).to_numpy(), index=open_.index),
+        utc=True,
+    )
+    open_["days_in_stage"] = (pd.Timestamp(snap.as_of) - entered).dt.total_seconds() / 86400
     open_["stage_p90"] = open_["stage"].map(p90)
     stalled = open_[open_["days_in_stage"] > open_["stage_p90"]]
     overall = summary(snap.closed, snap.open)

@@ -273,7 +273,9 @@ def _rewind(
     rank = {stage: i for i, stage in enumerate(order)}
     stages = stages[stages["opportunity_id"].isin(deals["opportunity_id"])].copy()
     stages["rank"] = stages["stage"].map(rank)
-    stages["left_at"] = stages.groupby("opportunity_id")["entered_at"].shift(-1)
+    stages["left_at"] = pd.to_datetime(
+        stages.groupby("opportunity_id")["entered_at"].shift(-1), utc=True
+    )
     current = stages.drop_duplicates("opportunity_id", keep="last").set_index("opportunity_id")
     known = deals["opportunity_id"].isin(current.index)
     deals.loc[known, "stage"] = deals.loc[known, "opportunity_id"].map(current["stage"])

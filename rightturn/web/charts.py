@@ -28,13 +28,24 @@ _CONFIG = {"displaylogo": False, "responsive": True, "modeBarButtonsToRemove": [
 _KIND_COLORS = {"email": "#4C78A8", "call": "#F58518", "meeting": "#54A24B"}
 
 
-def _html(fig: go.Figure, div_id: str) -> str:
+_LEGEND_ON_TOP = {"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 1, "xanchor": "right"}
+
+
+# At the figure's bottom edge, under the x axis title, with room made for it: for charts whose
+# height varies, where a legend placed relative to the plot would cover the axis title.
+_LEGEND_AT_BOTTOM = {"orientation": "h", "yref": "container", "y": 0, "yanchor": "bottom"}
+
+
+def _html(
+    fig: go.Figure, div_id: str, *, legend: dict[str, Any] | None = None, bottom: int = 50
+) -> str:
+    top = 80 if fig.layout.title.subtitle.text else 50
     fig.update_layout(
-        margin={"l": 60, "r": 20, "t": 50, "b": 50},
+        margin={"l": 60, "r": 20, "t": top, "b": bottom},
         autosize=True,
         template="plotly_white",
         font={"family": "system-ui, sans-serif", "size": 13},
-        legend={"orientation": "h", "y": -0.2},
+        legend=legend or {"orientation": "h", "y": -0.2},
     )
     return fig.to_html(full_html=False, include_plotlyjs=False, config=_CONFIG, div_id=div_id)  # type: ignore[no-any-return]
 
@@ -129,6 +140,10 @@ WATERFALL_LABELS = {
 _WATERFALL_OUT = {"won", "lost", "pushed_out", "decreased"}
 
 
+def _stage_color(i: int) -> str:
+    return _STAGE_COLORS[i % len(_STAGE_COLORS)]
+
+
 def _usd(value: float | None) -> str:
     return "—" if value is None else f"${value:,.0f}"
 
@@ -150,7 +165,7 @@ def funnel_chart(stages: list[dict[str, Any]]) -> str:
     for i, s in enumerate(stages):
         following = labels[i + 1]
         conv = "—" if s["conversion"] is None else f"{s['conversion']:.0%}"
-        text.append(f"{s['reached']:,} · {conv} go on")
+        text.append(f"{s['reached']:,} ({conv})")
         hover.append(
             f"{s['stage']}: {s['reached']:,} deals reached it<br>"
             f"{s['reached_next']:,} ({conv}) went on to {following}"
@@ -163,16 +178,19 @@ def funnel_chart(stages: list[dict[str, Any]]) -> str:
             x=reached,
             text=text,
             textinfo="text",
-            textposition="inside",
-            insidetextanchor="middle",
+            # Inside the wide levels, beside the narrow ones: never clipped, always readable.
+            textposition=["inside" if n >= 0.45 * max(reached) else "outside" for n in reached],
             hovertext=hover,
             hoverinfo="text",
-            marker={"color": list(_STAGE_COLORS[: len(labels) - 1]) + [_GREEN]},
+            marker={"color": [*(_stage_color(i) for i in range(len(stages))), _GREEN]},
             connector={"fillcolor": "#eef2f7"},
         )
     )
     fig.update_layout(
-        title="Stage conversion: deals that reached each stage",
+        title={
+            "text": "Stage conversion",
+            "subtitle": {"text": "Deals that reached each stage (% that went on)"},
+        },
         xaxis_title="Deals that reached the stage (count)",
         yaxis_title="Stage",
         height=380,
@@ -223,11 +241,11 @@ def coverage_chart(reps: list[dict[str, Any]], period_name: str, limit: int = 30
         marker={"symbol": "line-ns-open", "size": 18, "line": {"width": 3}, "color": "#102a43"},
         hovertemplate="%{y}<br>Needs %{x:.2f}x quota left<extra></extra>",
     )
-    title = f"Coverage this {period_name} against each rep's need"
+    subtitle = f"Pipeline ÷ quota left this {period_name}, per rep"
     if total > len(rows):
-        title += f" ({len(rows)} furthest below need of {total:,})"
+        subtitle = f"The {len(rows)} reps furthest below need, of {total:,}"
     fig.update_layout(
-        title=title,
+        title={"text": "Coverage against need", "subtitle": {"text": subtitle}},
         barmode="overlay",
         xaxis_title="Coverage (x quota left this " + period_name + ")",
         xaxis_ticksuffix="x",
@@ -235,9 +253,9 @@ def coverage_chart(reps: list[dict[str, Any]], period_name: str, limit: int = 30
         yaxis_title=None,
         yaxis_automargin=True,
         yaxis={"categoryorder": "array", "categoryarray": labels},
-        height=max(320, 150 + 28 * len(rows)),
+        height=max(340, 180 + 28 * len(rows)),
     )
-    return _html(fig, "chart-coverage")
+    return _html(fig, "chart-coverage", legend=_LEGEND_AT_BOTTOM, bottom=100)
 
 
 def stage_time_chart(stage_times: list[dict[str, Any]]) -> str:
@@ -258,13 +276,18 @@ def stage_time_chart(stage_times: list[dict[str, Any]]) -> str:
             "over %{customdata:,} completed stays<extra></extra>",
         )
     fig.update_layout(
-        title="Time in stage (completed stays)",
+        title={
+            "text": "Time in stage",
+            "subtitle": {"text": "Median and P90 days, over completed stays"},
+        },
         barmode="group",
         xaxis_title="Stage",
         yaxis_title="Days in stage",
         yaxis_rangemode="tozero",
+        xaxis_automargin=True,
+        height=440,
     )
-    return _html(fig, "chart-stage-time")
+    return _html(fig, "chart-stage-time", legend=_LEGEND_AT_BOTTOM, bottom=90)
 
 
 def _flow_weeks(flow: dict[str, Any]) -> int:
@@ -284,7 +307,6 @@ def cumulative_flow_chart(flow: dict[str, Any]) -> str:
     weeks = [r["week_end"] for r in rows]
     fig = go.Figure()
     stages = list(flow["stages"])
-    colors = dict(zip(stages, _STAGE_COLORS, strict=False))
     for stage in reversed(stages):
         fig.add_scatter(
             name=stage,
@@ -292,17 +314,21 @@ def cumulative_flow_chart(flow: dict[str, Any]) -> str:
             y=[r[stage] for r in rows],
             mode="lines",
             stackgroup="wip",
-            line={"width": 0.5, "color": colors.get(stage, _GREY)},
+            line={"width": 0.5, "color": _stage_color(stages.index(stage))},
             hovertemplate=f"{stage}: %{{y:,}} deals<extra></extra>",
         )
     fig.update_layout(
-        title="Cumulative flow: open deals by stage at each week's end",
+        title={
+            "text": "Cumulative flow",
+            "subtitle": {"text": "Open deals by stage at each week's end"},
+        },
         xaxis_title="Week ending",
         yaxis_title="Open deals (count)",
         hovermode="x unified",
         legend_traceorder="reversed",
+        height=460,
     )
-    return _html(fig, "chart-cfd")
+    return _html(fig, "chart-cfd", legend=_LEGEND_AT_BOTTOM, bottom=90)
 
 
 def throughput_chart(flow: dict[str, Any]) -> str:
@@ -326,9 +352,10 @@ def throughput_chart(flow: dict[str, Any]) -> str:
             annotation_position="top left",
         )
     fig.update_layout(
-        title="Throughput: deals closed (won or lost) per week",
+        title={"text": "Throughput", "subtitle": {"text": "Deals closed (won or lost) per week"}},
         xaxis_title="Week ending",
         yaxis_title="Deals closed (count)",
+        height=420,
     )
     return _html(fig, "chart-throughput")
 
@@ -357,11 +384,15 @@ def waterfall_chart(waterfall: dict[str, Any]) -> str:
         hover.append(f"{WATERFALL_LABELS[b['bar']]}: {text[-1]} in {deals}")
     fig = go.Figure(
         go.Waterfall(
-            x=[WATERFALL_LABELS[b["bar"]] for b in bars],
+            # Each bar's amount under its name: a label on a bar that ends near the axis would
+            # sit on the axis labels.
+            x=[
+                f"{WATERFALL_LABELS[b['bar']]}<br><b>{t}</b>"
+                for b, t in zip(bars, text, strict=True)
+            ],
             y=values,
             measure=measure,
-            text=text,
-            textposition="outside",
+            textposition="none",
             hovertext=hover,
             hoverinfo="text",
             increasing={"marker": {"color": _GREEN}},
@@ -430,20 +461,26 @@ def pareto_chart(pareto: dict[str, Any]) -> str:
         )
     fig.update_layout(
         title="Revenue by rep (Pareto)",
-        xaxis_title="Reps by won value" + (" (hover for names)" if many else ""),
+        xaxis_title="Reps, largest won value first" + (" (hover for names)" if many else ""),
         xaxis_showticklabels=not many,
-        xaxis_tickangle=-30 if not many else None,
+        xaxis_tickangle=-35 if not many else None,
+        xaxis_automargin=True,
         yaxis_title="Won value (USD)",
         yaxis_tickprefix="$",
         yaxis_tickformat=",.0f",
+        # Headroom above the largest bar for the top group's label.
+        yaxis_range=[0, 1.15 * max((c["won_value"] or 0 for c in curve), default=0) or 1],
         yaxis2={
             "title": "Cumulative share of revenue",
             "overlaying": "y",
             "side": "right",
             "range": [0, 1.05],
+            "tick0": 0,
+            "dtick": 0.2,
             "tickformat": ".0%",
             "showgrid": False,
         },
-        height=440,
+        height=480,
     )
-    return _html(fig, "chart-pareto")
+    # The legend above the plot: below it, it would cover the slanted rep names.
+    return _html(fig, "chart-pareto", legend=_LEGEND_ON_TOP)

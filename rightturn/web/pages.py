@@ -396,6 +396,7 @@ def resolve_review(
 PERIODS = {"Q": "quarter", "M": "month"}
 DEALS_LISTED = 50  # deals listed under each integrity flag and as stalled (the largest)
 IDS_LISTED = 200  # deal links listed under each waterfall bar
+REP_ROWS = 250  # reps in the coverage table (the largest by won value); the chart picks its own
 FLAG_INFO = {  # flag: (what it means, the extra column its deals carry, that column's header)
     "past_close_date": ("Expected close date has passed", None, None),
     "no_buyer_activity": ("No buyer response in the last 14 days", None, None),
@@ -444,13 +445,6 @@ def _report(
         )
     except ValueError as exc:
         raise ParseError(str(exc)) from None
-    except TypeError:
-        # The velocity and flow analyses fail on a scope with no deals at all (nothing
-        # imported yet, or an as-of date before the first deal): show the empty state then.
-        empty = metrics_report(_store(request), who.scope, as_of=when, period=period, sections=())
-        if empty["won"] or empty["lost"] or empty["open"]:
-            raise
-        return empty
 
 
 def _has_deals(report: dict[str, Any]) -> bool:
@@ -477,6 +471,7 @@ def pipeline(
         if any(r["coverage"] is not None and r["required_coverage"] for r in report["reps"])
         else None,
         flag_info=FLAG_INFO,
+        rep_rows=REP_ROWS,
     )
 
 

@@ -312,3 +312,15 @@ def test_the_cli_offers_every_section() -> None:
     from rightturn.cli import analytics
 
     assert analytics.SECTIONS == report.SECTIONS
+
+
+def test_every_section_copes_with_no_deals(tmp_path: Path, org) -> None:  # type: ignore[no-untyped-def]
+    empty = Store.open(f"sqlite:///{tmp_path / 'empty.db'}")
+    report = metrics_report(empty)
+    assert (report["won"], report["win_rate"], report["reps"]) == (0, None, [])
+    assert report["velocity"]["stalled"]["count"] == 0 and report["flow"]["avg_wip"] == 0
+    store, _ = org
+    nobody = metrics_report(store, Scope(frozenset({"no-such-rep"})))
+    assert nobody["won"] == 0 and nobody["integrity"]["past_close_date"]["count"] == 0
+    before = metrics_report(store, as_of=date(2020, 1, 1))
+    assert before["won"] == before["open"] == 0

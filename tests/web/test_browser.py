@@ -179,6 +179,81 @@ def test_a_manager_works_through_the_panel(web: Web, server: str, browser) -> No
     page.close()
 
 
+def test_a_manager_reads_the_pipeline_analytics(web: Web, server: str, browser) -> None:  # type: ignore[no-untyped-def]
+    page = _sign_in(browser, server, web.emails["manager_a"])
+
+    # Pipeline: the funnel and the coverage chart, a rep table that sorts, flagged deals.
+    page.click("nav >> text=Pipeline")
+    page.goto(f"{server}/pipeline?as_of=2026-06-15")  # mid-quarter: pipeline left to cover
+    page.wait_for_selector("#chart-funnel .main-svg")
+    page.wait_for_selector("#chart-coverage .main-svg")
+    assert "Stage conversion" in page.locator("#chart-funnel").inner_text()
+    assert "x quota left" in page.locator("#chart-coverage").inner_text()
+    assert re.search(r"\d+%", page.locator('[data-metric="win_rate"] .tile-value').inner_text())
+    # No chart is wider than its card.
+    for chart in ("#chart-funnel", "#chart-coverage"):
+        card, svg = page.evaluate(
+            "(s) => [document.querySelector(s).closest('.card').getBoundingClientRect().width,"
+            " document.querySelector(s + ' .main-svg').getBoundingClientRect().width]",
+            chart,
+        )
+        assert svg <= card, (chart, svg, card)
+    page.click("#rep-coverage th >> text=Coverage")
+    coverage = [
+        float(t.rstrip("x")) if t != "—" else -1
+        for t in page.locator("#rep-coverage tbody td:nth-child(9)").all_inner_texts()
+    ]
+    assert len(coverage) > 1 and coverage == sorted(coverage)
+    flagged = page.locator("details.deals").first
+    flagged.locator("summary").click()
+    deal = flagged.locator("tbody a[href^='/opportunities/']").first
+    deal_id = deal.inner_text()
+    _shot(page, "manager-pipeline")
+    deal.click()
+    page.wait_for_url(f"{server}/opportunities/{deal_id}")
+    assert page.locator("dl.facts code").inner_text() == deal_id
+
+    # Velocity: time in stage, cumulative flow and throughput, Little's law in words.
+    page.click("nav >> text=Velocity")
+    page.goto(f"{server}/velocity?as_of=2026-06-30")
+    for chart in ("#chart-stage-time", "#chart-cfd", "#chart-throughput"):
+        page.wait_for_selector(f"{chart} .main-svg")
+    assert "Little's law" in page.locator("#littles-law").inner_text()
+    assert page.locator("#stalled-deals tbody tr").count() > 0
+    _shot(page, "manager-velocity")
+
+    # Waterfall: nine bars, start and end as totals, each bar's deals behind a click.
+    page.goto(f"{server}/waterfall?as_of=2026-06-30&period=M")
+    page.wait_for_selector("#chart-waterfall .main-svg")
+    assert page.locator("#chart-waterfall .point").count() == 9
+    bars = page.locator("#waterfall-bars tbody tr").evaluate_all(
+        "rows => rows.map(r => r.dataset.bar)"
+    )
+    assert bars[0] == "start" and bars[-1] == "end" and len(bars) == 9
+    won = page.locator("#bar-won")
+    won.locator("summary").click()
+    assert won.locator("a[href^='/opportunities/']").count() > 0
+    _shot(page, "manager-waterfall")
+
+    # Pareto and the what-if form: a bad rate is explained, a good one computes.
+    page.click("nav >> text=Top performers")
+    page.goto(f"{server}/pareto?as_of=2026-06-30")
+    page.wait_for_selector("#chart-pareto .main-svg")
+    assert "Revenue by rep" in page.locator("#chart-pareto").inner_text()
+    page.fill("input[name=from]", "0.2")
+    page.fill("input[name=to]", "1.5")
+    page.click("form.whatif button[type=submit]")
+    assert "not a win rate between 0 and 1" in page.locator("#whatif .error").inner_text()
+    page.fill("input[name=to]", "0.3")
+    page.click("form.whatif button[type=submit]")
+    page.wait_for_selector("#whatif-result")
+    gain = page.locator('#whatif-result [data-row="revenue"] td').last.inner_text()
+    assert gain.startswith("+$") and _number(gain) > 0
+    page.wait_for_selector("#chart-pareto .main-svg")
+    _shot(page, "manager-pareto")
+    page.close()
+
+
 def test_a_rep_sees_only_their_own(web: Web, server: str, browser) -> None:  # type: ignore[no-untyped-def]
     page = _sign_in(browser, server, web.emails["rep_a"])
     assert page.locator("h1").inner_text() == "Your week"

@@ -1,0 +1,305 @@
+"""The pipeline-analytics pages (pipeline, velocity, waterfall, Pareto and what-if), on SQLite and
+PostgreSQL, checked against the domain functions for each viewer's scope."""
+
+from __future__ import annotations
+
+import html as htmllib
+import json
+import re
+from datetime import date
+from typing import Any
+
+from sqlalchemy import select
+
+from rightturn.analytics.flow import WATERFALL_BARS
+from rightturn.analytics.report import metrics_report, whatif_report
+from rightturn.crm.model import Opportunity, Rep
+from rightturn.crm.scope import Scope, scope_for
+from tests.web.conftest import PASSWORD, Web
+
+AS_OF = "2026-06-30"
+DAY = date(2026, 6, 30)
+
+
+def _scope(web: Web, role: str) -> Scope:
+    rep_id = {"rep_a": web.rep_a, "rep_b": web.rep_b}.get(role)
+    team_id = {"manager_a": web.team_a, "manager_b": web.team_b}.get(role)
+    kind = "admin" if role == "admin" else "manager" if role.startswith("manager") else "rep"
+    with web.store.session() as s:
+        return scope_for(s, kind, rep_id, team_id)
+
+
+def _report(web: Web, role: str, **kw: Any) -> dict[str, Any]:
+    return metrics_report(web.store, _scope(web, role), as_of=DAY, **kw)
+
+
+def _money(value: float | None) -> str:
+    return "—" if value is None else f"${value:,.0f}"
+
+
+def _text(page: str) -> str:
+    """The page's text with tags dropped and entities decoded, whitespace collapsed."""
+    return re.sub(r"\s+", " ", htmllib.unescape(re.sub(r"<[^>]+>", " ", page)))
+
+
+def _part(page: str, start: str, end: str) -> str:
+    """The page from ``start`` to the first ``end`` after it."""
+    begin = page.index(start)
+    return page[begin : page.index(end, begin)]
+
+
+def _links(page: str) -> list[str]:
+    return re.findall(r'href="/opportunities/([^"]+)"', page)
+
+
+def _team(web: Web, team_id: str) -> set[str]:
+    with web.store.session() as s:
+        return set(s.scalars(select(Rep.rep_id).where(Rep.team_id == team_id)))
+
+
+# --- /pipeline -------------------------------------------------------------------------------
+
+
+def test_pipeline_page_shows_the_viewers_metrics(web: Web) -> None:
+    page = web.browser("manager_a").get("/pipeline", params={"as_of": AS_OF})
+    assert page.status_code == 200
+    expected = _report(web, "manager_a", period="Q", sections=())
+    won = re.search(r'data-count="won">([\d,]+)<', page.text)
+    assert won and int(won.group(1).replace(",", "")) == expected["won"] > 0
+    lost = re.search(r'data-count="lost">([\d,]+)<', page.text)
+    assert lost and int(lost.group(1).replace(",", "")) == expected["lost"]
+    win_rate = re.search(r'data-metric="win_rate">.*?tile-value">(\d+)%<', page.text, re.S)
+    assert win_rate and int(win_rate.group(1)) == round(expected["win_rate"] * 100)
+    tile = re.search(r'data-metric="won_value">.*?tile-value">([^<]+)<', page.text, re.S)
+    assert tile and tile.group(1) == _money(expected["won_value"])
+    assert f"{expected['period_start']} to {expected['period_end']}" in page.text
+    # The funnel and the coverage chart, drawn by the locally served Plotly.
+    assert 'id="chart-funnel"' in page.text and 'id="chart-coverage"' in page.text
+    assert '"type":"funnel"' in page.text
+    assert "/vendor/plotly.min.js" in page.text
+    assert "x quota left" in page.text
+
+
+def test_a_manager_sees_only_their_teams_reps_in_the_coverage_table(web: Web) -> None:
+    page = web.browser("manager_a").get("/pipeline", params={"as_of": AS_OF}).text
+    table = _part(page, 'id="rep-coverage"', "</table>")
+    shown = set(re.findall(r'data-rep-id="([^"]+)"', table))
+    expected = {r["rep_id"] for r in _report(web, "manager_a", period="Q", sections=())["reps"]}
+    assert shown == expected and shown
+    assert shown <= _team(web, web.team_a)
+    assert not shown & _team(web, web.team_b)
+    assert '<table id="rep-coverage" class="sortable">' in page
+    # Each rep's coverage against their own need, with the flag.
+    for rep in _report(web, "manager_a", period="Q", sections=())["reps"]:
+        row = re.search(rf'data-rep-id="{rep["rep_id"]}">(.*?)</tr>', table, re.S)
+        assert row, rep["rep_id"]
+        cells = _text(row.group(1))
+        assert (rep["coverage_flag"] or "") in cells
+        if rep["required_coverage"] is not None:
+            assert f"{rep['required_coverage']:.2f}x" in cells
+
+
+def test_the_month_changes_the_period(web: Web) -> None:
+    page = web.browser("admin").get("/pipeline", params={"as_of": AS_OF, "period": "M"})
+    assert page.status_code == 200
+    assert "this month: 2026-06-01 to 2026-06-30" in page.text
+    expected = _report(web, "admin", period="M", sections=())
+    won = re.search(r'data-count="won">([\d,]+)<', page.text)
+    assert won and int(won.group(1).replace(",", "")) == expected["won"]
+    bad = web.browser("admin").get("/pipeline", params={"period": "Y"})
+    assert bad.status_code == 422 and "period" in bad.text
+    bad_day = web.browser("admin").get("/pipeline", params={"as_of": "30/06/2026"})
+    assert bad_day.status_code == 422 and "not a date" in bad_day.text
+
+
+def test_pipeline_lists_integrity_flags_with_their_deals(web: Web) -> None:
+    page = web.browser("admin").get("/pipeline", params={"as_of": AS_OF}).text
+    flags = _report(web, "admin", period="Q", sections=("integrity",), deals_per_flag=50)[
+        "integrity"
+    ]
+    assert any(f["count"] for f in flags.values())
+    for name, flag in flags.items():
+        row = re.search(rf'<tr data-flag="{name}">(.*?)</tr>', page, re.S)
+        assert row, name
+        assert f">{flag['count']:,}<" in row.group(1) and _money(flag["value"]) in row.group(1)
+        if not flag["count"]:
+            assert f'id="flag-{name}"' not in page
+            continue
+        details = _part(page, f'<details class="deals" id="flag-{name}">', "</details>")
+        assert _links(details) == [d["opportunity_id"] for d in flag["deals"]]
+
+
+# --- /velocity -------------------------------------------------------------------------------
+
+
+def test_velocity_page_shows_time_in_stage_stalled_deals_and_flow(web: Web) -> None:
+    page = web.browser("manager_b").get("/velocity", params={"as_of": AS_OF})
+    assert page.status_code == 200
+    report = _report(web, "manager_b", sections=("velocity", "flow"), deals_per_flag=50)
+    v, law = report["velocity"], report["flow"]["littles_law"]
+    for chart in ("chart-stage-time", "chart-cfd", "chart-throughput"):
+        assert f'id="{chart}"' in page.text
+    stalled = re.search(r'data-metric="stalled">.*?tile-value"><a[^>]*>([\d,]+)<', page.text, re.S)
+    assert stalled and int(stalled.group(1).replace(",", "")) == v["stalled"]["count"]
+    table = _part(page.text, 'id="stalled-deals"', "</table>")
+    assert _links(table) == [d["opportunity_id"] for d in v["stalled"]["deals"]]
+    text = _text(page.text)
+    assert f"{_money(v['sales_velocity_per_month'])} a month" in text
+    assert "Little's law" in text and f"predicts {law['predicted_wip']:,.1f} in progress" in text
+    # Every stage of the process shows in the chart's data.
+    for t in v["stage_times"]:
+        assert t["stage"] in page.text
+
+
+# --- /waterfall ------------------------------------------------------------------------------
+
+
+def test_waterfall_lists_the_bars_in_order_with_the_end_value(web: Web) -> None:
+    page = web.browser("admin").get("/waterfall", params={"as_of": AS_OF, "period": "M"})
+    assert page.status_code == 200
+    w = _report(web, "admin", period="M", sections=("waterfall",))["waterfall"]
+    assert w["balanced"]
+    rows = re.findall(r'<tr data-bar="(\w+)">(.*?)</tr>', page.text, re.S)
+    assert [bar for bar, _ in rows] == list(WATERFALL_BARS)
+    by_bar = {b["bar"]: b for b in w["bars"]}
+    for bar, cells in rows:
+        assert f">{by_bar[bar]['deals']:,}<" in cells
+    end = dict(rows)["end"]
+    assert re.findall(r'class="num">([^<]+)</td>', end)[-1] == _money(by_bar["end"]["value"])
+    start = dict(rows)["start"]
+    assert _money(by_bar["start"]["value"]) in start and by_bar["start"]["value"] > 0
+    # The chart is a Plotly waterfall with the totals at both ends.
+    assert 'id="chart-waterfall"' in page.text and '"type":"waterfall"' in page.text
+    assert '"measure":["absolute","relative"' in page.text
+    # Each bar's deals are links to the opportunities.
+    for bar in w["bars"]:
+        if bar["deals"]:
+            part = _part(page.text, f'id="bar-{bar["bar"]}"', "</details>")
+            assert _links(part) == bar["opportunity_ids"][:200]
+
+
+# --- /pareto and the what-if form ------------------------------------------------------------
+
+
+def test_pareto_page_ranks_reps_and_compares_the_top_group(web: Web) -> None:
+    page = web.browser("admin").get("/pareto", params={"as_of": AS_OF})
+    assert page.status_code == 200
+    p = _report(web, "admin", sections=("pareto",))["pareto"]
+    assert 'id="chart-pareto"' in page.text and '"yaxis":"y2"' in page.text
+    # The bars are the reps by won value, largest first.
+    chart = page.text[page.text.index('id="chart-pareto"') :]
+    bars = json.loads(re.search(r'"x":(\[[^\]]*\])', chart).group(1))
+    values = json.loads(re.search(r'"y":(\[[^\]]*\])', chart).group(1))
+    assert bars == [c["name"] for c in p["curve"]] and len(bars) == p["reps"]
+    assert values == sorted(values, reverse=True) and values[0] > 0
+    text = _text(page.text)
+    assert f"of won value, from {p['top_reps']} of {p['reps']} reps" in text
+    assert len(re.findall(r'<tr data-metric="\w+"><td>', page.text)) == len(p["comparison"]) + 2
+    uplift = p["whatif"]["win_rate"]["uplift"]
+    row = re.search(r'id="whatif-top".*?<tr data-metric="win_rate">(.*?)</tr>', page.text, re.S)
+    assert row and f"+{_money(uplift)}" in row.group(1)
+
+
+def test_the_whatif_form_computes_for_the_viewers_scope(web: Web) -> None:
+    client = web.browser("manager_a")
+    page = client.get(
+        "/pareto",
+        params={"as_of": AS_OF, "metric": "win_rate", "from": "0.2", "to": "0.3", "team": ""},
+    )
+    assert page.status_code == 200
+    expected = whatif_report(
+        web.store, _scope(web, "manager_a"), metric="win_rate", before=0.2, after=0.3, as_of=DAY
+    )
+    result = _part(page.text, 'id="whatif-result"', "</table>")
+    revenue = re.search(r'data-row="revenue">(.*?)</tr>', result, re.S).group(1)
+    assert _money(expected["revenue_from"]) in revenue
+    assert _money(expected["revenue_to"]) in revenue
+    assert f"+{_money(expected['revenue_gain'])}" in revenue
+    pipeline = re.search(r'data-row="pipeline">(.*?)</tr>', result, re.S).group(1)
+    assert f"−{_money(expected['pipeline_no_longer_needed'])}" in pipeline
+    assert _money(expected["annual_quota"]) in pipeline
+    # The form keeps what was typed.
+    assert 'name="from" value="0.2"' in page.text and 'name="to" value="0.3"' in page.text
+
+
+def test_the_whatif_form_explains_a_bad_value(web: Web) -> None:
+    client = web.browser("manager_a")
+    for params, message in (
+        ({"from": "1.5", "to": "0.3"}, "from '1.5' is not a win rate between 0 and 1"),
+        ({"from": "33", "to": "0.5"}, "for 33% write 0.33"),
+        ({"from": "0.2", "to": "abc"}, "to 'abc' is not a number"),
+        ({"from": "0.2", "to": "0"}, "to '0' is not a win rate between 0 and 1"),
+        ({"from": "0.2"}, "give both rates"),
+        ({"from": "0.2", "to": "0.3", "team": web.team_b}, f"no team {web.team_b!r}"),
+    ):
+        page = client.get("/pareto", params={"as_of": AS_OF, **params})
+        assert page.status_code == 422, params
+        error = re.search(r'<p class="error" role="alert">([^<]+)</p>', page.text)
+        assert error and message in htmllib.unescape(error.group(1)), (params, error)
+        assert 'id="whatif-result"' not in page.text
+        assert 'id="chart-pareto"' in page.text  # the rest of the page is still there
+
+
+# --- scope and empty states ------------------------------------------------------------------
+
+
+def test_a_rep_sees_only_their_own_numbers(web: Web) -> None:
+    client = web.browser("rep_a")
+    with web.store.session() as s:
+        other = s.get(Rep, web.rep_b).name
+        theirs = set(
+            s.scalars(
+                select(Opportunity.opportunity_id).where(Opportunity.owner_rep_id == web.rep_b)
+            )
+        )
+    pipeline = client.get("/pipeline", params={"as_of": AS_OF}).text
+    assert re.findall(r'data-rep-id="([^"]+)"', pipeline) == [web.rep_a]
+    pareto = client.get("/pareto", params={"as_of": AS_OF}).text
+    for path, params in (
+        ("/pipeline", {}),
+        ("/velocity", {}),
+        ("/waterfall", {"period": "M"}),
+        ("/pareto", {}),
+    ):
+        page = client.get(path, params={"as_of": AS_OF, **params})
+        assert page.status_code == 200, path
+        assert other not in page.text, path
+        linked = set(re.findall(r'href="/opportunities/([^"/]+)"', page.text))
+        assert not linked & theirs, path
+    assert "of won value, from 1 of 1 reps" in _text(pareto) or "No revenue yet" in pareto
+
+
+def test_nav_links_to_the_analytics_pages(web: Web) -> None:
+    home = web.browser("rep_b").get("/", params={"as_of": AS_OF}).text
+    for path in ("/pipeline", "/velocity", "/waterfall", "/pareto"):
+        assert f'href="{path}"' in home
+
+
+def test_analytics_pages_on_an_empty_store_say_what_to_do(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from fastapi.testclient import TestClient
+
+    from rightturn.crm.store import Store
+    from rightturn.web.app import create_app
+    from rightturn.web.auth import add_user
+
+    store = Store.open(f"sqlite:///{tmp_path / 'empty.db'}")
+    try:
+        add_user(store, "admin@example.com", PASSWORD, role="admin")
+        client = TestClient(create_app(store), base_url="https://testserver")
+        client.get("/login")
+        client.post(
+            "/login",
+            data={
+                "email": "admin@example.com",
+                "password": PASSWORD,
+                "csrf_token": client.cookies["rt_csrf"],
+            },
+        )
+        for path in ("/pipeline", "/velocity", "/waterfall", "/pareto"):
+            page = client.get(path)
+            assert page.status_code == 200, (path, page.text[-500:])
+            assert "No closed deals yet" in page.text, path
+            assert "rightturn import crm DIR" in page.text, path
+            assert "main-svg" not in page.text and 'class="plotly-graph-div' not in page.text
+    finally:
+        store.close()
