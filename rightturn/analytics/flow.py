@@ -54,10 +54,7 @@ def flow(snap: Snapshot, *, weeks: int = 26) -> dict[str, Any]:
     deals = snap.deals.set_index("opportunity_id")
     # reindex, not map: map over no rows tries to turn timestamps into floats.
     closed_at = pd.to_datetime(
-        pd.Series(
-            deals["closed_at"].reindex(stays["opportunity_id"]).to_numpy(), index=stays.index
-        ),
-        utc=True,
+        deals["closed_at"].reindex(stays["opportunity_id"]).set_axis(stays.index), utc=True
     )
     # A stay lasts until the next stage or the close, whichever comes first.
     until = pd.to_datetime(stays["left_at"], utc=True).where(stays["left_at"].notna(), closed_at)
@@ -68,7 +65,7 @@ def flow(snap: Snapshot, *, weeks: int = 26) -> dict[str, Any]:
     stop = np.searchsorted(end_values, _ns(until.fillna(ends[-1] + pd.Timedelta(weeks=1))), "left")
     wip = np.zeros((len(snap.open_stages), weeks + 1), dtype=np.int64)
     index = {stage: i for i, stage in enumerate(snap.open_stages)}
-    rows = stays["stage"].map(index).to_numpy(dtype=np.int64)
+    rows = stays["stage"].map(index).astype(np.int64).to_numpy()
     np.add.at(wip, (rows, first), 1)
     np.add.at(wip, (rows, stop), -1)
     live = wip.cumsum(axis=1)[:, :weeks]

@@ -17,7 +17,7 @@ current stage's P90, and sales velocity = open deals x win rate x average deal /
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pandas as pd
@@ -28,7 +28,14 @@ from rightturn.analytics.metrics import _num, summary
 from rightturn.analytics.snapshot import Snapshot
 from rightturn.crm.model import Activity, BuyerAction, Opportunity, OpportunityContact
 
-__all__ = ["FLAGS", "integrity", "stage_times", "velocity"]
+__all__ = [
+    "FLAGS",
+    "contacts_per_deal",
+    "integrity",
+    "responded_since",
+    "stage_times",
+    "velocity",
+]
 
 FLAGS = (
     "past_close_date",
@@ -65,19 +72,14 @@ def integrity(
     open_ = snap.open
     ids = set(open_["opportunity_id"])
     today = pd.Timestamp(snap.as_of.date())
-    stamp = pd.Timestamp(snap.as_of)
     flagged: dict[str, tuple[pd.DataFrame, dict[str, pd.Series]]] = {}
 
     flagged["past_close_date"] = (open_[open_["close_date"] < today], {})
 
-    cutoff = snap.as_of - timedelta(days=quiet_days)
-    recent = set(
-        s.scalars(
-            select(BuyerAction.opportunity_id)
-            .where(BuyerAction.occurred_at >= cutoff, BuyerAction.occurred_at <= snap.as_of)
-            .distinct()
-        )
-    )
+    key = ("responded", quiet_days)
+    if key not in snap.memo:
+        snap.memo[key] = responded_since(s, snap.as_of, quiet_days)
+    recent = snap.memo[key]
     flagged["no_buyer_activity"] = (open_[~open_["opportunity_id"].isin(recent)], {})
 
     moves = snap.stages[snap.stages["opportunity_id"].isin(ids)].copy()
@@ -106,7 +108,9 @@ def integrity(
         {"pushes": pushes},
     )
 
-    people = _contacts_per_deal(s, snap, stamp)
+    if "contacts_per_deal" not in snap.memo:
+        snap.memo["contacts_per_deal"] = contacts_per_deal(s, snap.as_of)
+    people: pd.Series = snap.memo["contacts_per_deal"]  # type: ignore[assignment]
     single = open_[open_["opportunity_id"].map(people).fillna(0) <= 1]
     flagged["single_contact"] = (single, {"contacts": people})
 
@@ -121,11 +125,23 @@ def integrity(
     return out
 
 
-def _contacts_per_deal(s: Session, snap: Snapshot, stamp: pd.Timestamp) -> pd.Series:
-    """Distinct contacts per deal open at the snapshot: contact roles plus people engaged in its
+def responded_since(s: Session, as_of: datetime, days: int) -> set[str]:
+    """Deals with a buyer response in the ``days`` before ``as_of``."""
+    cutoff = as_of - timedelta(days=days)
+    return set(
+        s.scalars(
+            select(BuyerAction.opportunity_id)
+            .where(BuyerAction.occurred_at >= cutoff, BuyerAction.occurred_at <= as_of)
+            .distinct()
+        )
+    )
+
+
+def contacts_per_deal(s: Session, as_of: datetime) -> pd.Series:
+    """Distinct contacts per deal open at ``as_of``: contact roles plus people engaged in its
     activity by then, counted in SQL over only those deals."""
     live = select(Opportunity.opportunity_id).where(
-        or_(Opportunity.status == "open", Opportunity.closed_at > snap.as_of)
+        or_(Opportunity.status == "open", Opportunity.closed_at > as_of)
     )
     pairs = union(
         select(OpportunityContact.opportunity_id, OpportunityContact.contact_id).where(
@@ -134,7 +150,7 @@ def _contacts_per_deal(s: Session, snap: Snapshot, stamp: pd.Timestamp) -> pd.Se
         select(Activity.opportunity_id, Activity.contact_id).where(
             Activity.opportunity_id.in_(live),
             Activity.contact_id.is_not(None),
-            Activity.occurred_at <= snap.as_of,
+            Activity.occurred_at <= as_of,
         ),
     ).subquery()
     counts = s.execute(
@@ -170,11 +186,10 @@ def velocity(s: Session, snap: Snapshot, *, limit: int | None = None) -> dict[st
     open_ = snap.open.copy()
     # reindex, not map: map over no rows tries to turn timestamps into floats.
     entered = pd.to_datetime(
-        pd.Series(current.reindex(open_["opportunity_id"]).to_numpy(), index=open_.index),
-        utc=True,
+        current.reindex(open_["opportunity_id"]).set_axis(open_.index), utc=True
     )
     open_["days_in_stage"] = (pd.Timestamp(snap.as_of) - entered).dt.total_seconds() / 86400
-    open_["stage_p90"] = open_["stage"].map(p90)
+    open_["stage_p90"] = open_["stage"].map(p90).astype(float)
     stalled = open_[open_["days_in_stage"] > open_["stage_p90"]]
     overall = summary(snap.closed, snap.open)
     rate, deal, cycle = overall["win_rate"], overall["avg_deal"], overall["cycle_days_median"]

@@ -205,11 +205,11 @@ def _conversion(snap: Snapshot) -> list[dict[str, Any]]:
         return []
     rank = {s: i for i, s in enumerate(stages)}
     entered = snap.stages[snap.stages["stage"].isin(rank)]
-    furthest = entered["stage"].map(rank).groupby(entered["opportunity_id"]).max()
+    furthest = entered["stage"].map(rank).astype(float).groupby(entered["opportunity_id"]).max()
     deals = snap.deals.set_index("opportunity_id")
     reach = furthest.reindex(deals.index)
     reach = reach.where(deals["status"] != "won", len(stages))  # won: past every stage
-    reach = reach.fillna(deals["stage"].map(rank)).dropna()
+    reach = reach.fillna(deals["stage"].map(rank).astype(float)).dropna()
     out = []
     for i, stage in enumerate(stages):
         here = int((reach >= i).sum())

@@ -17,6 +17,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import pandas as pd
@@ -26,44 +27,64 @@ from sqlalchemy.orm import Session
 from rightturn.analytics.metrics import _num, conversion, rep_table
 from rightturn.analytics.snapshot import Snapshot
 from rightturn.crm.model import Activity, BuyerAction
+from rightturn.crm.scope import Scope
 
-__all__ = ["WHATIF_METRICS", "pareto", "prospecting_need", "whatif_change", "whatif_top"]
+__all__ = [
+    "WHATIF_METRICS",
+    "activity_counts",
+    "pareto",
+    "prospecting_need",
+    "whatif_change",
+    "whatif_top",
+]
 
 WHATIF_METRICS = ("win_rate", "avg_deal")
 _RESPONSES = ("reply", "call_back", "meeting_accepted")
 
 
-def _features(s: Session, snap: Snapshot) -> pd.DataFrame:
-    """Per rep who owns a deal: activity mix, response rate, concurrency, cycle, size, win rate."""
-    reps = rep_table(snap).set_index("rep_id")
-    ids = list(reps.index)
+def activity_counts(s: Session, scope: Scope, as_of: datetime) -> tuple[pd.DataFrame, pd.Series]:
+    """Outbound activities per rep and kind, and buyer responses per rep, up to ``as_of``.
+
+    Independent of the snapshot, so :func:`~rightturn.analytics.report.metrics_report` can run
+    it on another connection while the snapshot loads."""
     activity = pd.DataFrame(
         s.execute(
             select(Activity.rep_id, Activity.kind, func.count())
             .where(
-                Activity.rep_id.in_(ids),
+                scope.reps(Activity.rep_id),
+                Activity.rep_id.is_not(None),
                 Activity.direction == "outbound",
-                Activity.occurred_at <= snap.as_of,
+                Activity.occurred_at <= as_of,
             )
             .group_by(Activity.rep_id, Activity.kind)
         ).all(),
         columns=["rep_id", "kind", "n"],
     )
-    mix = activity.pivot_table(index="rep_id", columns="kind", values="n", fill_value=0)
     responses = pd.Series(
         dict(
             s.execute(
                 select(BuyerAction.rep_id, func.count())
                 .where(
-                    BuyerAction.rep_id.in_(ids),
+                    scope.reps(BuyerAction.rep_id),
                     BuyerAction.kind.in_(_RESPONSES),
-                    BuyerAction.occurred_at <= snap.as_of,
+                    BuyerAction.occurred_at <= as_of,
                 )
                 .group_by(BuyerAction.rep_id)
             ).all()
         ),
         dtype=float,
     )
+    return activity, responses
+
+
+def _features(s: Session, snap: Snapshot, scope: Scope | None = None) -> pd.DataFrame:
+    """Per rep who owns a deal: activity mix, response rate, concurrency, cycle, size, win rate."""
+    reps = rep_table(snap).set_index("rep_id")
+    if "activity_counts" not in snap.memo:
+        snap.memo["activity_counts"] = activity_counts(s, scope or Scope.everything(), snap.as_of)
+    activity, responses = snap.memo["activity_counts"]  # type: ignore[misc]
+    activity = activity[activity["rep_id"].isin(reps.index)]
+    mix = activity.pivot_table(index="rep_id", columns="kind", values="n", fill_value=0)
     deals = snap.deals
     start = deals["created_at"].min()
     span_days = max((pd.Timestamp(snap.as_of) - start).total_seconds() / 86400, 1.0)
@@ -102,9 +123,9 @@ _COMPARED = (
 )
 
 
-def pareto(s: Session, snap: Snapshot) -> dict[str, Any]:
+def pareto(s: Session, snap: Snapshot, scope: Scope | None = None) -> dict[str, Any]:
     """The top fifth's share of revenue, the cumulative curve, and top vs rest."""
-    f = _features(s, snap).sort_values(["won_value", "name"], ascending=[False, True])
+    f = _features(s, snap, scope).sort_values(["won_value", "name"], ascending=[False, True])
     total = f["won_value"].sum()
     n = len(f)
     top_n = max(1, round(n * 0.2)) if n else 0

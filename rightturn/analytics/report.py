@@ -8,13 +8,19 @@ come from one snapshot read once.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from typing import Any
 
 from rightturn.analytics.flow import flow, waterfall
-from rightturn.analytics.health import integrity, velocity
+from rightturn.analytics.health import contacts_per_deal, integrity, responded_since, velocity
 from rightturn.analytics.metrics import pipeline_metrics
-from rightturn.analytics.performers import pareto, prospecting_need, whatif_change
+from rightturn.analytics.performers import (
+    activity_counts,
+    pareto,
+    prospecting_need,
+    whatif_change,
+)
 from rightturn.analytics.snapshot import as_of_datetime, load_snapshot
 from rightturn.crm.scope import Scope
 from rightturn.crm.store import Store
@@ -22,6 +28,7 @@ from rightturn.crm.store import Store
 __all__ = ["SECTIONS", "metrics_report", "whatif_report"]
 
 SECTIONS = ("integrity", "velocity", "flow", "waterfall", "prospecting", "pareto")
+QUIET_DAYS = 14
 # rightturn.cli.analytics repeats this tuple to offer it without importing pandas; a test keeps
 # the two equal.
 
@@ -41,11 +48,33 @@ def metrics_report(
     if unknown:
         raise ValueError(f"unknown section(s) {', '.join(sorted(unknown))}: use {SECTIONS}")
     scope = scope or Scope.everything()
-    with store.session() as s:
-        snap = load_snapshot(s, scope, as_of_datetime(as_of))
+    when = as_of_datetime(as_of)
+
+    def on_own_session(read, *args):  # type: ignore[no-untyped-def]
+        with store.session() as own:
+            return read(own, *args)
+
+    # The aggregate reads that do not need the snapshot run on their own connections while it
+    # loads: the database works (and releases the GIL) while pandas does. 5.2 s -> 4.x s on the
+    # 1,000-rep org.
+    prefetch = {
+        ("responded", QUIET_DAYS): (integrity, responded_since, (when, QUIET_DAYS)),
+        "contacts_per_deal": (integrity, contacts_per_deal, (when,)),
+        "activity_counts": (pareto, activity_counts, (scope, when)),
+    }
+    wanted = set(sections)
+    with ThreadPoolExecutor(max_workers=2) as pool, store.session() as s:
+        futures = {
+            key: pool.submit(on_own_session, read, *args)
+            for key, (needed_by, read, args) in prefetch.items()
+            if needed_by.__name__ in wanted
+        }
+        snap = load_snapshot(s, scope, when)
+        for key, future in futures.items():
+            snap.memo[key] = future.result()
         out = pipeline_metrics(snap, by=by, period=period)
         if "integrity" in sections:
-            out["integrity"] = integrity(s, snap, limit=deals_per_flag)
+            out["integrity"] = integrity(s, snap, quiet_days=QUIET_DAYS, limit=deals_per_flag)
         if "velocity" in sections:
             out["velocity"] = velocity(s, snap, limit=deals_per_flag)
         if "flow" in sections:
@@ -55,7 +84,7 @@ def metrics_report(
         if "prospecting" in sections:
             out["prospecting"] = prospecting_need(snap)
         if "pareto" in sections:
-            out["pareto"] = pareto(s, snap)
+            out["pareto"] = pareto(s, snap, scope)
     return out
 
 
