@@ -82,9 +82,15 @@ def integrity(
     recent = snap.memo[key]
     flagged["no_buyer_activity"] = (open_[~open_["opportunity_id"].isin(recent)], {})
 
-    moves = snap.stages[snap.stages["opportunity_id"].isin(ids)].copy()
-    moves["previous_rank"] = moves.groupby("opportunity_id")["rank"].shift(1)
-    step = moves["rank"] - moves["previous_rank"]
+    # Steps between open stages only: the learned order can place a loss stage between two
+    # open ones (deals are often lost mid-way), which must not make every move there a "skip".
+    open_rank = {stage: i for i, stage in enumerate(snap.open_stages)}
+    moves = snap.stages[
+        snap.stages["opportunity_id"].isin(ids) & snap.stages["stage"].isin(open_rank)
+    ].copy()
+    moves["open_rank"] = moves["stage"].map(open_rank).astype(float)
+    moves["previous_rank"] = moves.groupby("opportunity_id")["open_rank"].shift(1)
+    step = moves["open_rank"] - moves["previous_rank"]
     skipped = moves[step > 1].groupby("opportunity_id").size()
     backwards = moves[step < 0].groupby("opportunity_id").size()
     flagged["skipped_stages"] = (

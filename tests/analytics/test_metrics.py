@@ -324,3 +324,43 @@ def test_every_section_copes_with_no_deals(tmp_path: Path, org) -> None:  # type
     assert nobody["won"] == 0 and nobody["integrity"]["past_close_date"]["count"] == 0
     before = metrics_report(store, as_of=date(2020, 1, 1))
     assert before["won"] == before["open"] == 0
+
+
+def test_skips_and_backward_moves_count_between_open_stages_only() -> None:
+    from rightturn.analytics.snapshot import Snapshot
+
+    t = pd.Timestamp("2026-01-01", tz="UTC")
+    day = pd.Timedelta(days=1)
+    history = [
+        ("skip", "Prospecting", t),
+        ("skip", "Proposal", t + day),  # over Qualification and Discovery
+        ("back", "Prospecting", t),
+        ("back", "Qualification", t + day),
+        ("back", "Prospecting", t + 2 * day),
+        ("plain", "Prospecting", t),
+        ("plain", "Qualification", t + day),
+        ("plain", "Discovery", t + 2 * day),  # passes the loss stage the order puts here
+    ]
+    order = ["Prospecting", "Qualification", "Closed Lost", "Discovery", "Proposal", "Closed Won"]
+    stages = pd.DataFrame(history, columns=["opportunity_id", "stage", "entered_at"])
+    stages["rank"] = stages["stage"].map({s: i for i, s in enumerate(order)}).astype(float)
+    deals = pd.DataFrame(
+        {
+            "opportunity_id": ["skip", "back", "plain"],
+            "owner_rep_id": "r",
+            "rep": "R",
+            "stage": ["Proposal", "Prospecting", "Discovery"],
+            "status": "open",
+            "amount": [1.0, 2.0, 3.0],
+            "close_date": pd.Timestamp("2026-12-31"),
+        }
+    )
+    changes = pd.DataFrame(columns=["opportunity_id", "field", "old_value", "new_value"])
+    snap = Snapshot(t + 3 * day, deals, stages, changes, pd.DataFrame(), order)
+    snap.memo[("responded", 14)] = set()
+    snap.memo["contacts_per_deal"] = pd.Series({"skip": 2.0, "back": 2.0, "plain": 2.0})
+    flags = integrity(None, snap)  # type: ignore[arg-type]
+    assert [d["opportunity_id"] for d in flags["skipped_stages"]["deals"]] == ["skip"]
+    assert flags["skipped_stages"]["deals"][0]["skips"] == 1
+    assert [d["opportunity_id"] for d in flags["moved_backwards"]["deals"]] == ["back"]
+    assert flags["single_contact"]["count"] == 0
