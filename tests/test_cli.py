@@ -105,7 +105,7 @@ def test_demo_builds_an_org_imports_it_and_refuses_to_overwrite_without_fresh(
     from rightturn.crm.store import Store
     from rightturn.web.auth import authenticate
 
-    logins = re.findall(r"(\S+@demo\.rightturn)\W+(\S+)\W+(manager|rep)\b", out)
+    logins = re.findall(r"(\S+@demo\.rightturn)\s*│\s*(\S+)\s*│\s*(manager|rep)\s*│", out)
     assert {role for _, _, role in logins} == {"manager", "rep"}, out
     with Store.open(url) as store:
         for email, password, role in logins:

@@ -42,6 +42,7 @@ __all__ = [
 ]
 
 SESSION_LIFETIME = timedelta(hours=12)
+_READABLE = "abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 MIN_PASSWORD = 10
 _hasher = PasswordHasher()
 
@@ -277,7 +278,8 @@ def demo_users(store: Store) -> list[tuple[str, str, Account]]:
         (f"manager.{slug}@demo.rightturn", "manager", None),
         (f"{rep.rep_id.lower()}@demo.rightturn", "rep", rep.rep_id),
     ):
-        password = secrets.token_urlsafe(12)
+        # Letters and digits only: easy to copy from a terminal table and type.
+        password = "".join(secrets.choice(_READABLE) for _ in range(16))
         account = add_user(store, email, password, role=role, rep_id=rep_id, team_id=team[0])
         made.append((email, password, account))
     return made
