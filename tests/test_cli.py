@@ -200,7 +200,11 @@ def test_users_add_token_and_list(tmp_path: Path) -> None:
 
         with store.session() as s:
             # Neither the token nor the password is stored, only their hashes.
-            assert token not in {t.token_hash for t in s.scalars(select(ApiToken))}
+            import hashlib
+
+            stored = {t.token_hash for t in s.scalars(select(ApiToken))}
+            assert hashlib.sha256(token.encode()).hexdigest() in stored
+            assert not any(token in h for h in stored)
             hashes = [u.password_hash for u in s.scalars(select(User))]
             assert all(h.startswith("$argon2id$") and secret not in h for h in hashes)
     code, out = run("users", "list", "--db", url)

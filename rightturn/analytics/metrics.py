@@ -153,10 +153,16 @@ def _rep_table(snap: Snapshot, period: str | None) -> pd.DataFrame:
     # The rep's own win rate over all their closed deals (more evidence than one period).
     own_won = counts["w"].reindex(table.index).fillna(0)
     own_lost = counts["l"].reindex(table.index).fillna(0)
-    team_counts = (
-        counts.join(snap.reps.set_index("rep_id")["team_id"]).groupby("team_id")[["w", "l"]].sum()
-    )
-    org_rate = counts["w"].sum() / max(counts["w"].sum() + counts["l"].sum(), 1)
+    # The prior is the whole team's rate, whoever looks: from totals over every rep when the
+    # snapshot has them (a rep's own view sees only their deals), else from the snapshot.
+    team_counts = snap.memo.get("team_totals")
+    if team_counts is None:
+        team_counts = (
+            counts.join(snap.reps.set_index("rep_id")["team_id"])
+            .groupby("team_id")[["w", "l"]]
+            .sum()
+        )
+    org_rate = team_counts["w"].sum() / max(team_counts["w"].sum() + team_counts["l"].sum(), 1)
     team_rate = (team_counts["w"] / (team_counts["w"] + team_counts["l"])).fillna(org_rate)
     prior = table["team_id"].map(team_rate).fillna(org_rate).astype(float)
     table["own_win_rate"] = (own_won / (own_won + own_lost)).where(own_won + own_lost > 0)

@@ -52,6 +52,7 @@ def quiet_deals(
         .where(
             BuyerAction.opportunity_id == Opportunity.opportunity_id,
             BuyerAction.occurred_at >= cutoff,
+            BuyerAction.occurred_at <= (as_of or datetime.now(UTC)),
         )
         .exists()
     )
@@ -61,7 +62,10 @@ def quiet_deals(
     total = s.scalar(select(func.count()).select_from(Opportunity).where(*where)) or 0
     last = (
         select(func.max(BuyerAction.occurred_at))
-        .where(BuyerAction.opportunity_id == Opportunity.opportunity_id)
+        .where(
+            BuyerAction.opportunity_id == Opportunity.opportunity_id,
+            BuyerAction.occurred_at <= (as_of or datetime.now(UTC)),
+        )
         .scalar_subquery()
     )
     rows = s.execute(

@@ -20,7 +20,7 @@ from datetime import UTC, date, datetime, time
 from functools import cached_property
 
 import pandas as pd
-from sqlalchemy import select, true
+from sqlalchemy import and_, func, or_, select, true
 from sqlalchemy.orm import Session
 
 from rightturn.crm.model import (
@@ -177,7 +177,34 @@ def load_snapshot(session: Session, scope: Scope, as_of: datetime | None = None)
     # memory already, from it (the query would read it all again).
     order = order_stages(stages, presorted=True) if scope.is_everything else stage_order(session)
     history = History(deals, stages, changes, reps, order, when)
-    return history.snapshot(when)
+    snap = history.snapshot(when)
+    if not scope.is_everything:
+        snap.memo["team_totals"] = team_totals(session, when)
+    return snap
+
+
+def team_totals(session: Session, when: datetime) -> pd.DataFrame:
+    """Won (``w``) and lost (``l``) deals per team, closed by ``when``, over every rep: the prior
+    a rep's win rate is shrunk toward must not depend on who is looking."""
+    closed_by = or_(
+        Opportunity.closed_at <= when,
+        and_(Opportunity.closed_at.is_(None), Opportunity.close_date <= when.date()),
+    )
+    rows = session.execute(
+        select(Rep.team_id, Opportunity.status, func.count())
+        .join(Rep, Rep.rep_id == Opportunity.owner_rep_id)
+        .where(Opportunity.status.in_(("won", "lost")), closed_by)
+        .group_by(Rep.team_id, Opportunity.status)
+    ).all()
+    frame = pd.DataFrame(rows, columns=["team_id", "status", "n"])
+    table = frame.pivot_table(index="team_id", columns="status", values="n", fill_value=0)
+    return pd.DataFrame(
+        {
+            "w": table.get("won", 0),
+            "l": table.get("lost", 0),
+        },
+        index=table.index,
+    ).astype(float)
 
 
 def _typed(

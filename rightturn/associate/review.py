@@ -73,8 +73,14 @@ def review_queue(
         ).all()
         ids = [a.activity_id for a, _, _ in rows]
         suggestions: dict[int, list[tuple[str, float, str]]] = {}
+        # Only opportunities the viewer may see: a shared account's other deals stay hidden.
+        visible = select(Opportunity.opportunity_id).where(
+            (scope or Scope.everything()).reps(Opportunity.owner_rep_id)
+        )
         for sug in s.scalars(
-            select(Suggestion).where(Suggestion.activity_id.in_(ids)).order_by(Suggestion.rank)
+            select(Suggestion)
+            .where(Suggestion.activity_id.in_(ids), Suggestion.opportunity_id.in_(visible))
+            .order_by(Suggestion.rank)
         ):
             suggestions.setdefault(sug.activity_id, []).append(
                 (sug.opportunity_id, sug.score, sug.reason)

@@ -21,7 +21,9 @@ from rightturn.capture.pipeline import capture
 from rightturn.crm.identity import email_address
 from rightturn.crm.model import Activity, DroppedItem
 from rightturn.crm.queries import activity_row
+from rightturn.crm.scope import Scope
 from rightturn.crm.store import Store
+from rightturn.errors import NotFound
 
 __all__ = ["PushResult", "call_item", "meeting_item", "push", "reps_of"]
 
@@ -120,8 +122,13 @@ def reps_of(item: Captured, index: IdentityIndex) -> set[str]:
     return {rep for p in item.parties if (rep := index.rep_of(index.resolve(p.address)))}
 
 
-def push(store: Store, item: Captured, *, index: IdentityIndex | None = None) -> PushResult:
-    """Run one pushed item through the capture pipeline and say what became of it."""
+def push(
+    store: Store, item: Captured, *, index: IdentityIndex | None = None, scope: Scope | None = None
+) -> PushResult:
+    """Run one pushed item through the capture pipeline and say what became of it.
+
+    With ``scope``, an id already stored for an activity the pusher may not see is refused as
+    not found (rather than merging into it and handing it back)."""
 
     def stored() -> Activity | None:
         with store.session() as s:
@@ -132,6 +139,8 @@ def push(store: Store, item: Captured, *, index: IdentityIndex | None = None) ->
             )
 
     before = stored()
+    if before is not None and scope is not None and not scope.sees_rep(before.rep_id):
+        raise NotFound(f"external_id {item.source_id!r} belongs to an activity you cannot see")
     capture(store, [ItemsSource(f"{SOURCE}:{item.kind}", [item])], index=index)
     after = stored()
     if after is not None:

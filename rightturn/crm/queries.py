@@ -93,7 +93,11 @@ def _decode(cursor: str, size: int) -> list[Any]:
         values = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
     except (ValueError, UnicodeDecodeError):
         values = None
-    if not isinstance(values, list) or len(values) != size:
+    if (
+        not isinstance(values, list)
+        or len(values) != size
+        or not all(isinstance(v, str | int) and not isinstance(v, bool) for v in values)
+    ):
         raise ParseError(f"cursor {cursor!r} is not one this server gave out; start without it")
     return values
 
@@ -388,7 +392,11 @@ def get_opportunity(s: Session, scope: Scope, opportunity_id: str) -> dict[str, 
         contact_id: (n, last)
         for contact_id, n, last in s.execute(
             select(Activity.contact_id, func.count(), func.max(Activity.occurred_at))
-            .where(Activity.opportunity_id == opportunity_id, Activity.contact_id.is_not(None))
+            .where(
+                Activity.opportunity_id == opportunity_id,
+                Activity.contact_id.is_not(None),
+                scope.reps(Activity.rep_id),
+            )
             .group_by(Activity.contact_id)
         )
     }
@@ -493,17 +501,18 @@ def list_activities(
         when, activity_id = _decode(cursor, 2)
         try:
             at = datetime.fromisoformat(when)
+            activity_id = int(activity_id)
         except (TypeError, ValueError):
             raise ParseError(f"cursor {cursor!r} is not one this server gave out") from None
         if oldest_first:
             after = or_(
                 Activity.occurred_at > at,
-                and_(Activity.occurred_at == at, Activity.activity_id > int(activity_id)),
+                and_(Activity.occurred_at == at, Activity.activity_id > activity_id),
             )
         else:
             after = or_(
                 Activity.occurred_at < at,
-                and_(Activity.occurred_at == at, Activity.activity_id < int(activity_id)),
+                and_(Activity.occurred_at == at, Activity.activity_id < activity_id),
             )
         clauses.append(after)
     order = asc if oldest_first else desc

@@ -7,6 +7,7 @@ viewer's scope is a 404 exactly like one that does not exist.
 
 from __future__ import annotations
 
+import threading
 import time
 from datetime import datetime
 from typing import Annotated, Any, Literal
@@ -30,6 +31,7 @@ Who = Annotated[Viewer, Depends(viewer)]
 Limit = Annotated[int, Query(ge=1, le=queries.MAX_LIMIT, description="Rows per page.")]
 Cursor = Annotated[str | None, Query(description="`next_cursor` of the previous page.")]
 INDEX_TTL = 60.0  # seconds a pushed item may see identities as they were
+_PUSH_LOCK = threading.Lock()
 
 
 def _store(request: Request) -> Store:
@@ -127,7 +129,9 @@ def opportunities(
     cursor: Annotated[str | None, Query(description="`next_cursor` of the previous page.")] = None,
     limit: Limit = 100,
 ) -> dict[str, Any]:
-    offset = int(cursor) if cursor and cursor.isdigit() else 0
+    if cursor and not cursor.isdigit():
+        raise ParseError(f"cursor {cursor!r} is not one this server gave out; start without it")
+    offset = int(cursor) if cursor else 0
     with _store(request).session() as s:
         page = queries.list_opportunities(
             s,
@@ -278,13 +282,18 @@ def push_activity(request: Request, who: Who, body: PushedActivity) -> JSONRespo
             )
     except ValueError as exc:
         raise ParseError(str(exc)) from None
-    index = _index(request)
-    reps = reps_of(item, index)
-    if not reps:
-        raise ParseError("no party is a known rep: add the rep's phone or email to the CRM first")
-    if not who.scope.is_everything and not reps & (who.scope.rep_ids or set()):
-        raise PermissionDenied("you may push only your own (or your team's) activities")
-    result = push(_store(request), item, index=index)
+    # One push at a time: the kept index is updated in place, and two pushes of one id must not
+    # both find it new.
+    with _PUSH_LOCK:
+        index = _index(request)
+        reps = reps_of(item, index)
+        if not reps:
+            raise ParseError(
+                "no party is a known rep: add the rep's phone or email to the CRM first"
+            )
+        if not who.scope.is_everything and not reps & (who.scope.rep_ids or set()):
+            raise PermissionDenied("you may push only your own (or your team's) activities")
+        result = push(_store(request), item, index=index, scope=who.scope)
     payload = {"outcome": result.outcome, "activity": result.activity, "reason": result.reason}
     status = 201 if result.outcome == "stored" else 200
     return JSONResponse(jsonable_encoder(payload), status_code=status)

@@ -434,17 +434,14 @@ def _report(
     period: str | None = None,
 ) -> dict[str, Any]:
     """The one metrics call a page makes, over the viewer's scope, with only its sections."""
-    try:
-        return metrics_report(
-            _store(request),
-            who.scope,
-            as_of=when,
-            period=period,
-            sections=sections,
-            deals_per_flag=DEALS_LISTED,
-        )
-    except ValueError as exc:
-        raise ParseError(str(exc)) from None
+    return metrics_report(
+        _store(request),
+        who.scope,
+        as_of=when,
+        period=period,
+        sections=sections,
+        deals_per_flag=DEALS_LISTED,
+    )
 
 
 def _has_deals(report: dict[str, Any]) -> bool:

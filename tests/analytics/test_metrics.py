@@ -221,8 +221,7 @@ def test_integrity_flags_list_their_deals(org) -> None:  # type: ignore[no-untyp
 def test_littles_law_holds_roughly_on_a_steady_org(org) -> None:  # type: ignore[no-untyped-def]
     from rightturn.analytics.flow import flow
 
-    law = flow(_snapshot(store := org[0]))["littles_law"]
-    assert store is not None
+    law = flow(_snapshot(org[0]))["littles_law"]
     assert 0.7 < law["ratio"] < 1.4, law
 
 
@@ -364,3 +363,17 @@ def test_skips_and_backward_moves_count_between_open_stages_only() -> None:
     assert flags["skipped_stages"]["deals"][0]["skips"] == 1
     assert [d["opportunity_id"] for d in flags["moved_backwards"]["deals"]] == ["back"]
     assert flags["single_contact"]["count"] == 0
+
+
+def test_a_reps_required_coverage_is_the_same_whoever_looks(org) -> None:  # type: ignore[no-untyped-def]
+    store, _ = org
+    admin = {r["rep_id"]: r for r in metrics_report(store, as_of=END, sections=())["reps"]}
+    rep_id = next(iter(admin))
+    with store.session() as s:
+        from rightturn.crm.scope import scope_for
+
+        own = scope_for(s, "rep", rep_id, None)
+    mine = metrics_report(store, own, as_of=END, sections=())["reps"]
+    assert [r["rep_id"] for r in mine] == [rep_id]
+    for key in ("shrunk_win_rate", "required_coverage", "coverage_flag"):
+        assert mine[0][key] == admin[rep_id][key], key
