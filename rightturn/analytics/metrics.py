@@ -47,7 +47,6 @@ __all__ = [
 SHRINK = 10.0
 STUFFED = 2.0
 GROUPINGS = {"rep": "owner_rep_id", "team": "team_id", "product": "product", "segment": "segment"}
-_LABELS = {"rep": "rep", "team": "team", "product": "product", "segment": "segment"}
 
 
 def _num(value: Any, digits: int = 4) -> float | None:

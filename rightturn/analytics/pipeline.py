@@ -40,7 +40,6 @@ def quiet_deals(
     days: int = 14,
     as_of: datetime | None = None,
     limit: int = 50,
-    rep_id: str | None = None,
 ) -> tuple[list[dict[str, Any]], int]:
     """Open deals with no buyer response (reply, call-back, accepted meeting, stage advance)
     in the last ``days`` days, largest first, and how many there are in all."""
@@ -57,8 +56,6 @@ def quiet_deals(
         .exists()
     )
     where = [Opportunity.status == "open", scope.reps(Opportunity.owner_rep_id), ~recent]
-    if rep_id:
-        where.append(Opportunity.owner_rep_id == rep_id)
     total = s.scalar(select(func.count()).select_from(Opportunity).where(*where)) or 0
     last = (
         select(func.max(BuyerAction.occurred_at))

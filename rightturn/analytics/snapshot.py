@@ -35,7 +35,7 @@ from rightturn.crm.scope import Scope
 from rightturn.crm.stages import is_loss, order_stages, stage_order
 from rightturn.crm.store import as_driven, driver_rows
 
-__all__ = ["History", "Snapshot", "as_of_datetime", "load_history", "load_snapshot"]
+__all__ = ["History", "Snapshot", "as_of_datetime", "load_snapshot", "team_totals"]
 
 
 def as_of_datetime(day: date | datetime | None) -> datetime:
@@ -226,12 +226,6 @@ def _typed(
         stages.sort_values(["opportunity_id", "entered_at", "id"], kind="stable"),
         changes.sort_values(["changed_at", "id"], kind="stable"),
     )
-
-
-def load_history(session: Session, scope: Scope, until: datetime | None = None) -> History:
-    """Everything :func:`load_snapshot` reads, once, to take snapshots at several dates up to
-    ``until`` (the waterfall compares a period's first day with today) without re-reading."""
-    return load_snapshot(session, scope, until).history
 
 
 @dataclass

@@ -34,6 +34,7 @@ log = logging.getLogger(__name__)
 # (source, units done, units in all if known, items read so far)
 Progress = Callable[[Source, int, int | None, int], None]
 BATCH = 2000
+ANALYZE_AFTER = 1000  # new activities after which the planner's statistics are refreshed
 CHUNK = 5000
 # A reply without reply headers joins the latest thread with its subject within this window.
 SUBJECT_THREAD_WINDOW = timedelta(days=60)
@@ -101,7 +102,7 @@ def capture(
     finally:
         gc.set_threshold(*thresholds)
         gc.unfreeze()
-    if stats.stored:
+    if stats.stored >= ANALYZE_AFTER:  # a bulk load changed the data's shape
         store.analyze()
     return stats
 

@@ -8,7 +8,6 @@ the API and a redirect to the sign-in page from the panel.
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 from urllib.parse import quote
 
@@ -23,7 +22,6 @@ from rightturn.web import api, pages
 from rightturn.web.auth import LoginLimiter
 from rightturn.web.security import CSRF_COOKIE, SignInRequired, set_cookie
 
-log = logging.getLogger(__name__)
 STATIC = Path(__file__).parent / "static"
 _STATUS = {NotFound: 404, ParseError: 422, Conflict: 409, PermissionDenied: 403}
 

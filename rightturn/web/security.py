@@ -37,11 +37,6 @@ class Viewer:
 
     account: Account
     scope: Scope
-    via: str  # "cookie" or "token"
-
-    @property
-    def is_manager(self) -> bool:
-        return self.account.role in ("manager", "admin")
 
 
 class SignInRequired(Exception):
@@ -52,18 +47,16 @@ def _store(request: Request) -> Store:
     return request.app.state.store  # type: ignore[no-any-return]
 
 
-def _account(request: Request) -> tuple[Account | None, str]:
+def _account(request: Request) -> Account | None:
     store = _store(request)
     header = request.headers.get("authorization", "")
     if header:
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
-            return None, "token"
-        return user_for_token(store, token.strip()), "token"
+            return None
+        return user_for_token(store, token.strip())
     cookie = request.cookies.get(SESSION_COOKIE)
-    if cookie:
-        return user_for_session(store, cookie), "cookie"
-    return None, "cookie"
+    return user_for_session(store, cookie) if cookie else None
 
 
 def viewer(request: Request) -> Viewer:
@@ -71,12 +64,12 @@ def viewer(request: Request) -> Viewer:
     cached = getattr(request.state, "viewer", None)
     if cached is not None:
         return cached  # type: ignore[no-any-return]
-    account, via = _account(request)
+    account = _account(request)
     if account is None:
         raise SignInRequired()
     with _store(request).session() as s:
         scope = scope_for(s, account.role, account.rep_id, account.team_id)
-    found = Viewer(account, scope, via)
+    found = Viewer(account, scope)
     request.state.viewer = found
     return found
 
