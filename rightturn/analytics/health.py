@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 from rightturn.analytics.metrics import _num, summary
 from rightturn.analytics.snapshot import Snapshot
 from rightturn.crm.model import Activity, BuyerAction, Opportunity, OpportunityContact
+from rightturn.crm.scope import Scope
 
 __all__ = [
     "FLAGS",
@@ -131,23 +132,24 @@ def integrity(
     return out
 
 
-def responded_since(s: Session, as_of: datetime, days: int) -> set[str]:
-    """Deals with a buyer response in the ``days`` before ``as_of``."""
+def responded_since(s: Session, as_of: datetime, days: int, scope: Scope | None = None) -> set[str]:
+    """Visible deals with a buyer response in the ``days`` before ``as_of``."""
     cutoff = as_of - timedelta(days=days)
-    return set(
-        s.scalars(
-            select(BuyerAction.opportunity_id)
-            .where(BuyerAction.occurred_at >= cutoff, BuyerAction.occurred_at <= as_of)
-            .distinct()
-        )
+    query = select(BuyerAction.opportunity_id).where(
+        BuyerAction.occurred_at >= cutoff, BuyerAction.occurred_at <= as_of
     )
+    if scope is not None and not scope.is_everything:
+        owned = select(Opportunity.opportunity_id).where(scope.reps(Opportunity.owner_rep_id))
+        query = query.where(BuyerAction.opportunity_id.in_(owned))
+    return set(s.scalars(query.distinct()))
 
 
-def contacts_per_deal(s: Session, as_of: datetime) -> pd.Series:
-    """Distinct contacts per deal open at ``as_of``: contact roles plus people engaged in its
-    activity by then, counted in SQL over only those deals."""
+def contacts_per_deal(s: Session, as_of: datetime, scope: Scope | None = None) -> pd.Series:
+    """Distinct contacts per visible deal open at ``as_of``: contact roles plus people engaged in
+    its activity by then, counted in SQL over only those deals."""
     live = select(Opportunity.opportunity_id).where(
-        or_(Opportunity.status == "open", Opportunity.closed_at > as_of)
+        or_(Opportunity.status == "open", Opportunity.closed_at > as_of),
+        (scope or Scope.everything()).reps(Opportunity.owner_rep_id),
     )
     pairs = union(
         select(OpportunityContact.opportunity_id, OpportunityContact.contact_id).where(

@@ -58,8 +58,8 @@ def metrics_report(
     # loads: the database works (and releases the GIL) while pandas does. 5.2 s -> 4.x s on the
     # 1,000-rep org.
     prefetch = {
-        ("responded", QUIET_DAYS): (integrity, responded_since, (when, QUIET_DAYS)),
-        "contacts_per_deal": (integrity, contacts_per_deal, (when,)),
+        ("responded", QUIET_DAYS): (integrity, responded_since, (when, QUIET_DAYS, scope)),
+        "contacts_per_deal": (integrity, contacts_per_deal, (when, scope)),
         "activity_counts": (pareto, activity_counts, (scope, when)),
     }
     wanted = set(sections)
