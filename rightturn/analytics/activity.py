@@ -13,12 +13,10 @@ from typing import Any
 from sqlalchemy import ColumnElement, Date, case, cast, func, select
 from sqlalchemy.orm import Session
 
-from rightturn.crm.model import Activity, BuyerAction
+from rightturn.crm.model import ACTIVITY_KINDS, Activity, BuyerAction
 from rightturn.crm.scope import Scope
 
 __all__ = ["WeekOverWeek", "activity_mix", "week_over_week"]
-
-KINDS = ("email", "call", "meeting")
 
 
 @dataclass(frozen=True)
@@ -66,7 +64,7 @@ def week_over_week(
         select(action_week, func.count()).where(*where_actions).group_by(action_week)
     ):
         counts[recent]["buyer responses"] = n
-    labels = [*KINDS, "buyer responses"]
+    labels = [*ACTIVITY_KINDS, "buyer responses"]
     return WeekOverWeek(
         end,
         {k: counts[1].get(k, 0) for k in labels},
@@ -113,7 +111,7 @@ def activity_mix(
             "count": found.get((i, kind), 0),
         }
         for i in range(weeks)
-        for kind in KINDS
+        for kind in ACTIVITY_KINDS
     ]
 
 

@@ -3,26 +3,16 @@
 from __future__ import annotations
 
 import json
-from datetime import date
 from typing import Annotated, Any
 
 import typer
 from rich.table import Table
 
-from rightturn.cli.common import DbOption, app, console, errors, money, open_store, steps
+from rightturn.cli.common import DbOption, app, console, day, errors, money, open_store, steps
 from rightturn.errors import ParseError
 
 # The analytics (and pandas, ~0.3 s to import) load only when a command here runs.
 SECTIONS = ("integrity", "velocity", "flow", "waterfall", "prospecting", "pareto")
-
-
-def _day(value: str | None, flag: str) -> date | None:
-    if not value:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise ParseError(f"{flag} {value!r} is not a date like 2026-03-31") from None
 
 
 def _pct(value: float | None) -> str:
@@ -31,10 +21,6 @@ def _pct(value: float | None) -> str:
 
 def _x(value: float | None) -> str:
     return "—" if value is None else f"{value:.2f}x"
-
-
-def _money(value: float | None) -> str:
-    return "—" if value is None else money(value)
 
 
 @app.command()
@@ -77,7 +63,7 @@ def metrics(
     with steps("Computing the metrics") as step:
         step("reading the pipeline")
         report = metrics_report(
-            store, as_of=_day(as_of, "--as-of"), by=by, period=period, sections=sections
+            store, as_of=day(as_of, "--as-of"), by=by, period=period, sections=sections
         )
     if as_json:
         print(json.dumps(report, default=str, indent=2))
@@ -110,8 +96,8 @@ def _render(r: dict[str, Any]) -> None:
         f"{r['lost']:,}",
         f"{r['open']:,}",
         _pct(r["win_rate"]),
-        _money(r["won_value"]),
-        _money(r["avg_deal"]),
+        money(r["won_value"]),
+        money(r["avg_deal"]),
         cycle,
         _pct(r["top20_revenue_share"]),
     )
@@ -126,9 +112,9 @@ def _render(r: dict[str, Any]) -> None:
                 f"{g['won']:,}",
                 f"{g['lost']:,}",
                 _pct(g["win_rate"]),
-                _money(g["won_value"]),
-                _money(g["avg_deal"]),
-                _money(g["open_value"]),
+                money(g["won_value"]),
+                money(g["avg_deal"]),
+                money(g["open_value"]),
             )
         console.print(groups)
     reps = Table(
@@ -142,7 +128,7 @@ def _render(r: dict[str, Any]) -> None:
             f"{rep['won']:,}",
             f"{rep['lost']:,}",
             _pct(rep["win_rate"]),
-            _money(rep["won_value"]),
+            money(rep["won_value"]),
             _x(rep["required_coverage"]),
             _x(rep["coverage"]),
             rep["coverage_flag"] or "",
@@ -155,7 +141,7 @@ def _render(r: dict[str, Any]) -> None:
         for column in ("flag", "deals", "value"):
             flags.add_column(column, justify="left" if column == "flag" else "right")
         for name, f in r["integrity"].items():
-            flags.add_row(name.replace("_", " "), f"{f['count']:,}", _money(f["value"]))
+            flags.add_row(name.replace("_", " "), f"{f['count']:,}", money(f["value"]))
         console.print(flags)
     if "velocity" in r:
         v = r["velocity"]
@@ -167,8 +153,8 @@ def _render(r: dict[str, Any]) -> None:
         console.print(times)
         console.print(
             f"Stalled beyond their stage's P90: {v['stalled']['count']:,} deals "
-            f"({_money(v['stalled']['value'])}). Sales velocity: "
-            f"{_money(v['sales_velocity_per_month'])} a month."
+            f"({money(v['stalled']['value'])}). Sales velocity: "
+            f"{money(v['sales_velocity_per_month'])} a month."
         )
     if "flow" in r:
         law = r["flow"]["littles_law"]
@@ -179,14 +165,14 @@ def _render(r: dict[str, Any]) -> None:
         )
     if "waterfall" in r:
         w = r["waterfall"]
-        bars = " ".join(f"{b['bar']} {_money(b['value'])}" for b in w["bars"])
+        bars = " ".join(f"{b['bar']} {money(b['value'])}" for b in w["bars"])
         console.print(f"Waterfall {w['period_start']} to {w['as_of'][:10]}: {bars}")
     if "pareto" in r:
         p = r["pareto"]
         uplift = p["whatif"]["win_rate"].get("uplift")
         console.print(
             f"Top {p['top_reps']} of {p['reps']} reps bring {_pct(p['top20_revenue_share'])} of "
-            f"revenue; the rest at the top win rate would add {_money(uplift)}."
+            f"revenue; the rest at the top win rate would add {money(uplift)}."
         )
 
 
@@ -212,7 +198,7 @@ def whatif(
             before=from_,
             after=to,
             team_id=team,
-            as_of=_day(as_of, "--as-of"),
+            as_of=day(as_of, "--as-of"),
         )
     except ValueError as exc:
         raise ParseError(str(exc)) from None
@@ -227,15 +213,15 @@ def whatif(
     table.add_column("difference", justify="right")
     table.add_row(
         f"revenue from the same {result['closed_deals']:,} closed deals",
-        _money(result["revenue_from"]),
-        _money(result["revenue_to"]),
-        _money(result["revenue_gain"]),
+        money(result["revenue_from"]),
+        money(result["revenue_to"]),
+        money(result["revenue_gain"]),
     )
     table.add_row(
-        f"pipeline needed for the {_money(result['annual_quota'])} annual quota",
-        _money(result["pipeline_needed_from"]),
-        _money(result["pipeline_needed_to"]),
-        "-" + _money(result["pipeline_no_longer_needed"]),
+        f"pipeline needed for the {money(result['annual_quota'])} annual quota",
+        money(result["pipeline_needed_from"]),
+        money(result["pipeline_needed_to"]),
+        "-" + money(result["pipeline_no_longer_needed"]),
     )
     table.add_row(
         "qualified opportunities needed a month",
@@ -244,4 +230,4 @@ def whatif(
         f"-{result['qualified_per_month_saved']}",
     )
     console.print(table)
-    console.print(f"Average deal {_money(result['avg_deal'])}, from the closed deals' history.")
+    console.print(f"Average deal {money(result['avg_deal'])}, from the closed deals' history.")

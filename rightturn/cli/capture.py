@@ -25,7 +25,7 @@ from rich.table import Table
 from rightturn.capture.items import Source
 from rightturn.capture.pipeline import CaptureStats, capture
 from rightturn.capture.pipeline import Progress as ProgressHook
-from rightturn.cli.common import DbOption, app, console, err, errors, open_store, plural
+from rightturn.cli.common import DbOption, app, console, day, err, errors, open_store, plural
 from rightturn.config import load_settings, secret
 from rightturn.crm.store import Store
 from rightturn.errors import ConfigError
@@ -151,7 +151,7 @@ def capture_ics(
     if since or until:
         if not (since and until):
             raise ConfigError("give both --since and --until, or neither (the default window)")
-        window = (_day(since, "--since"), _day(until, "--until"))
+        window = (day(since, "--since"), day(until, "--until"))
     _run(db, [IcsSource(path, window=window)])
 
 
@@ -267,13 +267,6 @@ def render_capture(stats: CaptureStats) -> None:
         console.print("Some activities need a person's choice: `rightturn review`.")
     if stats.quarantined:
         console.print("Unreadable input is kept with its reason: `rightturn quarantine`.")
-
-
-def _day(value: str, flag: str) -> date:
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise ConfigError(f"{flag} {value!r} is not a date; write it as YYYY-MM-DD") from None
 
 
 # --- review -------------------------------------------------------------------------------

@@ -6,6 +6,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import date
 from typing import Annotated, Any, TypeVar
 
 import typer
@@ -15,7 +16,7 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rightturn import __version__
 from rightturn.config import load_settings
 from rightturn.crm.store import Store
-from rightturn.errors import RightturnError
+from rightturn.errors import ParseError, RightturnError
 
 app = typer.Typer(
     name="rightturn",
@@ -92,4 +93,15 @@ def plural(count: int, one: str, many: str | None = None) -> str:
 
 
 def money(value: Any) -> str:
-    return f"${value:,.0f}"
+    """Dollars without cents; a dash for a figure that could not be computed."""
+    return "—" if value is None else f"${value:,.0f}"
+
+
+def day(value: str | None, flag: str) -> date | None:
+    """A YYYY-MM-DD flag value as a date (None when not given); an error naming the flag."""
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise ParseError(f"{flag} {value!r} is not a date; write it as YYYY-MM-DD") from None

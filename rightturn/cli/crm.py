@@ -25,6 +25,7 @@ from rightturn.cli.common import (
     DbOption,
     app,
     console,
+    day,
     err,
     errors,
     import_app,
@@ -135,7 +136,7 @@ def simulate(
     ] = None,
 ) -> None:
     """Write a realistic sales org as raw sources: CRM CSVs, mailboxes, calls, calendars."""
-    summary = _simulate(out, seed=seed, reps=reps, months=months, end=_date(end, "--end"))
+    summary = _simulate(out, seed=seed, reps=reps, months=months, end=day(end, "--end"))
     console.print(
         f"Wrote {summary.reps:,} reps, {summary.accounts:,} accounts, "
         f"{summary.opportunities:,} opportunities, {summary.emails:,} emails, "
@@ -248,15 +249,6 @@ def _workdir(keep: Path | None) -> Iterator[Path]:
         return
     with tempfile.TemporaryDirectory(prefix="rightturn-demo-") as tmp:
         yield Path(tmp)
-
-
-def _date(value: str | None, flag: str) -> date | None:
-    if value is None:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise RightturnError(f"{flag} {value!r} is not a date; write it as YYYY-MM-DD") from None
 
 
 def _render_report(report: ImportReport, *, brief: bool = False) -> None:
