@@ -6,7 +6,7 @@ checks. Tables sort and filter through query parameters, so every view has a URL
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time
+from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlencode, urlsplit
@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from rightturn.analytics.activity import activity_mix, week_over_week
 from rightturn.analytics.pipeline import open_by_stage, quiet_deals
 from rightturn.analytics.report import metrics_report, whatif_report
+from rightturn.analytics.snapshot import as_of_datetime
 from rightturn.associate.review import resolve, review_queue
 from rightturn.crm import queries
 from rightturn.crm.model import ACTIVITY_KINDS, ASSOCIATION_STATUSES, OPPORTUNITY_STATUSES, Rep
@@ -160,13 +161,11 @@ def logout(request: Request) -> Response:
 
 
 def _as_of(value: str | None) -> datetime:
-    if not value:
-        return datetime.now(UTC)
+    """The end of the ``as_of`` day (now when absent), as every analysis takes it."""
     try:
-        day = date.fromisoformat(value)
+        return as_of_datetime(date.fromisoformat(value) if value else None)
     except ValueError:
         raise ParseError(f"as_of={value!r} is not a date like 2026-05-04") from None
-    return datetime.combine(day, time.max, tzinfo=UTC)
 
 
 @router.get("/", response_class=HTMLResponse)
