@@ -27,6 +27,7 @@ from rightturn.capture.pipeline import CaptureStats, capture
 from rightturn.capture.pipeline import Progress as ProgressHook
 from rightturn.cli.common import DbOption, app, console, day, err, errors, open_store, plural
 from rightturn.config import load_settings, secret
+from rightturn.crm.model import ACTIVITY_KINDS
 from rightturn.crm.store import Store
 from rightturn.errors import ConfigError
 
@@ -277,6 +278,12 @@ def render_capture(stats: CaptureStats) -> None:
 def review(
     db: DbOption = None,
     rep: Annotated[str | None, typer.Option(help="Only this rep's activities.")] = None,
+    account: Annotated[str | None, typer.Option(help="Only this account's activities.")] = None,
+    kind: Annotated[str | None, typer.Option(help="Only email, call or meeting.")] = None,
+    order: Annotated[str, typer.Option(help="oldest or newest first.")] = "oldest",
+    cursor: Annotated[
+        str | None, typer.Option(help="Continue after a page (printed under the table).")
+    ] = None,
     limit: Annotated[int, typer.Option(help="Show at most this many threads.")] = 20,
     resolve_id: Annotated[
         int | None, typer.Option("--resolve", help="Resolve this activity (and its thread).")
@@ -288,9 +295,15 @@ def review(
         bool, typer.Option(help="With --resolve: file under the account, no opportunity.")
     ] = False,
     unlink: Annotated[bool, typer.Option(help="With --resolve: file under nothing.")] = False,
+    same_contact: Annotated[
+        bool,
+        typer.Option(
+            help="With --opportunity: also every waiting item of the same contact that suggests it."
+        ),
+    ] = False,
 ) -> None:
     """List what needs review, or resolve one item; a choice applies to its whole thread."""
-    from rightturn.associate.review import resolve, review_queue
+    from rightturn.associate.review import ORDERS, resolve, review_queue
 
     store = open_store(db)
     if resolve_id is not None:
@@ -301,37 +314,60 @@ def review(
                 opportunity_id=opportunity,
                 account_only=account_only,
                 unlink=unlink,
+                same_contact=same_contact,
             )
         except ValueError as exc:
             raise ConfigError(f"{exc}: add --opportunity ID, --account-only or --unlink") from exc
         target = done.opportunity_id or done.account_id or "nothing"
         console.print(
-            f"Filed {plural(len(done.activity_ids), 'activity', 'activities')} of the thread under "
+            f"Filed {plural(done.threads, 'waiting item')} "
+            f"({plural(len(done.activity_ids), 'activity', 'activities')}) under "
             f"{target}. Later automatic runs will keep this choice."
         )
         return
-    items, total = review_queue(store, rep_id=rep, limit=limit)
-    if not total:
+    if order not in ORDERS:
+        raise ConfigError(f"--order {order!r} is not one of {', '.join(ORDERS)}")
+    if kind and kind not in ACTIVITY_KINDS:
+        raise ConfigError(f"--kind {kind!r} is not one of {', '.join(ACTIVITY_KINDS)}")
+    page = review_queue(
+        store,
+        rep_id=rep,
+        account_id=account,
+        kind=kind,
+        order=order,  # type: ignore[arg-type]
+        cursor=cursor,
+        limit=limit,
+    )
+    if not page.total:
         console.print("Nothing needs review.")
         return
-    table = Table(title=f"Needs review: {plural(total, 'thread')}", title_justify="left")
-    for column in ("activity", "when", "rep", "account", "subject", "suggestions"):
+    shown = f"{page.start + 1:,}-{page.start + len(page.items):,} of " if page.items else ""
+    table = Table(
+        title=f"Needs review: {shown}{plural(page.total, 'thread')}", title_justify="left"
+    )
+    for column in ("activity", "when", "rep", "contact", "account", "subject", "suggestions"):
         table.add_column(column, overflow="fold")
-    for item in items:
+    for item in page.items:
         suggestions = "\n".join(
-            f"{opp} ({score:.2f}): {why}" for opp, score, why in item.suggestions
+            f"{rank}. {item.names.get(opp, opp)} [{opp}]: {why}"
+            for rank, (opp, _, why) in enumerate(item.suggestions, start=1)
         )
+        contact = ", ".join(x for x in (item.contact_name, item.contact_title) if x)
         table.add_row(
             f"{item.activity_id} ({item.kind}, {plural(item.thread_size, 'item')})",
             f"{item.occurred_at:%Y-%m-%d}",
-            item.rep_id or "",
+            item.rep_name or item.rep_id or "",
+            contact or item.contact_id or "",
             item.account_name or item.account_id or "",
             item.subject or "",
             suggestions or (item.reason or ""),
         )
     console.print(table)
+    if page.next_cursor:
+        console.print(f"More: `rightturn review --cursor {page.next_cursor}` (same filters).")
     console.print(
-        "Resolve one: `rightturn review --resolve ID --opportunity OPP` (or --account-only)."
+        "Resolve one: `rightturn review --resolve ID --opportunity OPP [--same-contact]` "
+        "(or --account-only, --unlink)."
     )
 
 

@@ -43,6 +43,8 @@ __all__ = [
     "Page",
     "activity_row",
     "aware",
+    "decode_cursor",
+    "encode_cursor",
     "get_account",
     "get_activity",
     "get_contact",
@@ -84,11 +86,14 @@ def _limit(limit: int) -> int:
     return min(limit, MAX_LIMIT)
 
 
-def _encode(values: Sequence[Any]) -> str:
+def encode_cursor(values: Sequence[Any]) -> str:
+    """An opaque cursor over a row's sort key (strings and integers)."""
     return base64.urlsafe_b64encode(json.dumps(list(values)).encode()).decode().rstrip("=")
 
 
-def _decode(cursor: str, size: int) -> list[Any]:
+def decode_cursor(cursor: str, size: int) -> list[Any]:
+    """The ``size`` values of a cursor :func:`encode_cursor` made; anything else is a ParseError
+    naming the cursor."""
     try:
         values = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
     except (ValueError, UnicodeDecodeError):
@@ -200,14 +205,14 @@ def list_accounts(
     if q:
         query = query.where(func.lower(Account.name).contains(q.lower(), autoescape=True))
     if cursor:
-        name, account_id = _decode(cursor, 2)
+        name, account_id = decode_cursor(cursor, 2)
         query = query.where(
             or_(Account.name > name, and_(Account.name == name, Account.account_id > account_id))
         )
     rows = list(s.scalars(query.order_by(Account.name, Account.account_id).limit(limit + 1)))
     more = len(rows) > limit
     rows = rows[:limit]
-    following = _encode([rows[-1].name, rows[-1].account_id]) if more else None
+    following = encode_cursor([rows[-1].name, rows[-1].account_id]) if more else None
     return Page([_account(a) for a in rows], following)
 
 
@@ -261,12 +266,12 @@ def list_contacts(
     if q:
         query = query.where(func.lower(Contact.name).contains(q.lower(), autoescape=True))
     if cursor:
-        (after,) = _decode(cursor, 1)
+        (after,) = decode_cursor(cursor, 1)
         query = query.where(Contact.contact_id > after)
     rows = list(s.scalars(query.order_by(Contact.contact_id).limit(limit + 1)))
     more = len(rows) > limit
     rows = rows[:limit]
-    return Page(_with_emails(s, rows), _encode([rows[-1].contact_id]) if more else None)
+    return Page(_with_emails(s, rows), encode_cursor([rows[-1].contact_id]) if more else None)
 
 
 def get_contact(s: Session, scope: Scope, contact_id: str) -> dict[str, Any]:
@@ -498,7 +503,7 @@ def list_activities(
     if f.until:
         clauses.append(Activity.occurred_at < f.until)
     if cursor:
-        when, activity_id = _decode(cursor, 2)
+        when, activity_id = decode_cursor(cursor, 2)
         try:
             at = datetime.fromisoformat(when)
             activity_id = int(activity_id)
@@ -526,7 +531,9 @@ def list_activities(
     )
     more = len(rows) > limit
     rows = rows[:limit]
-    following = _encode([rows[-1].occurred_at.isoformat(), rows[-1].activity_id]) if more else None
+    following = (
+        encode_cursor([rows[-1].occurred_at.isoformat(), rows[-1].activity_id]) if more else None
+    )
     return Page([activity_row(a, body=body) for a in rows], following)
 
 

@@ -18,7 +18,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field, model_validator
 
 from rightturn.associate.identity import IdentityIndex, load_index
-from rightturn.associate.review import resolve, review_queue
+from rightturn.associate.review import EXCERPT, ORDERS, resolve, review_queue, review_thread
 from rightturn.capture.push import call_item, meeting_item, push, reps_of
 from rightturn.crm import queries
 from rightturn.crm.model import ACTIVITY_KINDS, ASSOCIATION_STATUSES, OPPORTUNITY_STATUSES
@@ -299,58 +299,194 @@ def push_activity(request: Request, who: Who, body: PushedActivity) -> JSONRespo
     return JSONResponse(jsonable_encoder(payload), status_code=status)
 
 
-@router.get("/review", summary="Activities whose opportunity needs a person's choice")
-def review(request: Request, who: Who, limit: Limit = 50) -> dict[str, Any]:
-    items, total = review_queue(_store(request), limit=limit, scope=who.scope)
-    return {
-        "total": total,
-        "items": [
-            {
-                "activity_id": i.activity_id,
-                "kind": i.kind,
-                "occurred_at": i.occurred_at,
-                "rep_id": i.rep_id,
-                "account_id": i.account_id,
-                "account": i.account_name,
-                "subject": i.subject,
-                "reason": i.reason,
-                "thread_size": i.thread_size,
-                "suggestions": [
-                    {"opportunity_id": o, "name": i.names.get(o), "score": score, "reason": why}
-                    for o, score, why in i.suggestions
+class ReviewSuggestionOut(BaseModel):
+    opportunity_id: str
+    name: str | None = Field(description="The opportunity's name.")
+    rank: int = Field(description="1 for the best candidate, 2 for the next, ...")
+    score: float = Field(
+        description="Orders the candidates; a probability only when `score_kind` says so."
+    )
+    reason: str = Field(description="The evidence for this candidate.")
+    contact_waiting: int = Field(
+        description="Waiting items of the same contact suggesting this opportunity (this one "
+        'included): what `"apply_to": "contact"` files.'
+    )
+
+
+class ReviewItemOut(BaseModel):
+    activity_id: int
+    kind: str
+    direction: str | None
+    occurred_at: datetime
+    rep_id: str | None
+    rep_name: str | None
+    account_id: str | None
+    account: str | None = Field(description="The account's name.")
+    contact_id: str | None
+    contact_name: str | None
+    contact_title: str | None
+    subject: str | None
+    excerpt: str | None = Field(
+        description=f"At most {EXCERPT} characters of the body; a call's outcome, length, notes."
+    )
+    reason: str | None
+    thread_size: int
+    suggestions: list[ReviewSuggestionOut]
+
+
+class ReviewPageOut(BaseModel):
+    items: list[ReviewItemOut]
+    next_cursor: str | None
+    previous_cursor: str | None
+    total: int = Field(description="Waiting threads matching the filters.")
+    start: int = Field(description="Matching threads before this page, in its order.")
+    score_kind: Literal["rank", "probability"] = Field(
+        description="`rank`: scores only order one item's candidates; `probability`: calibrated."
+    )
+
+
+@router.get(
+    "/review",
+    response_model=ReviewPageOut,
+    summary="Threads whose opportunity needs a person's choice, a page at a time",
+)
+def review(
+    request: Request,
+    who: Who,
+    rep_id: str | None = None,
+    account_id: str | None = None,
+    kind: Literal[ACTIVITY_KINDS] | None = None,  # type: ignore[valid-type]
+    order: Literal[ORDERS] = "oldest",  # type: ignore[valid-type]
+    cursor: Cursor = None,
+    limit: Limit = 50,
+) -> ReviewPageOut:
+    page = review_queue(
+        _store(request),
+        rep_id=rep_id,
+        account_id=account_id,
+        kind=kind,
+        order=order,
+        cursor=cursor,
+        limit=limit,
+        scope=who.scope,
+    )
+    return ReviewPageOut(
+        items=[
+            ReviewItemOut(
+                activity_id=i.activity_id,
+                kind=i.kind,
+                direction=i.direction,
+                occurred_at=i.occurred_at,
+                rep_id=i.rep_id,
+                rep_name=i.rep_name,
+                account_id=i.account_id,
+                account=i.account_name,
+                contact_id=i.contact_id,
+                contact_name=i.contact_name,
+                contact_title=i.contact_title,
+                subject=i.subject,
+                excerpt=i.excerpt,
+                reason=i.reason,
+                thread_size=i.thread_size,
+                suggestions=[
+                    ReviewSuggestionOut(
+                        opportunity_id=o,
+                        name=i.names.get(o),
+                        rank=rank,
+                        score=score,
+                        reason=why,
+                        contact_waiting=i.contact_waiting.get(o, 0),
+                    )
+                    for rank, (o, score, why) in enumerate(i.suggestions, start=1)
                 ],
-            }
-            for i in items
+            )
+            for i in page.items
         ],
-    }
+        next_cursor=page.next_cursor,
+        previous_cursor=page.previous_cursor,
+        total=page.total,
+        start=page.start,
+        score_kind="probability" if page.scores_are_probabilities else "rank",
+    )
+
+
+class ThreadMessageOut(BaseModel):
+    activity_id: int
+    kind: str
+    direction: str
+    occurred_at: datetime
+    subject: str | None
+    sender: str | None
+    excerpt: str | None
+    status: str
+
+
+class ThreadOut(BaseModel):
+    activity_id: int
+    items: list[ThreadMessageOut] = Field(
+        description="The thread's visible messages, oldest first."
+    )
+
+
+@router.get(
+    "/review/{activity_id}/thread",
+    response_model=ThreadOut,
+    summary="The messages of a review item's thread",
+)
+def review_thread_messages(request: Request, who: Who, activity_id: int) -> ThreadOut:
+    messages = review_thread(_store(request), activity_id, scope=who.scope)
+    return ThreadOut(
+        activity_id=activity_id,
+        items=[ThreadMessageOut(**vars(m)) for m in messages],
+    )
 
 
 class ReviewChoice(BaseModel):
     action: Literal["link", "account_only", "unlink"]
     opportunity_id: str | None = Field(default=None, description="Required for `link`.")
+    apply_to: Literal["contact"] | None = Field(
+        default=None,
+        description="`contact`: also file every waiting item of the same contact whose "
+        "suggestions include this opportunity (with `link` only).",
+    )
 
     @model_validator(mode="after")
     def _opportunity_for_link(self) -> ReviewChoice:
         if self.action == "link" and not self.opportunity_id:
             raise ValueError("opportunity_id is required when action is link")
+        if self.apply_to and self.action != "link":
+            raise ValueError("apply_to=contact needs action link and an opportunity_id")
         return self
 
 
-@router.post("/review/{activity_id}", summary="Resolve a review item for its whole thread")
+class ResolutionOut(BaseModel):
+    activity_ids: list[int] = Field(description="Every activity filed.")
+    opportunity_id: str | None
+    account_id: str | None
+    threads: int = Field(description="Queue items (threads) filed.")
+
+
+@router.post(
+    "/review/{activity_id}",
+    response_model=ResolutionOut,
+    summary="Resolve a review item for its whole thread (and the contact's others)",
+)
 def resolve_review(
     request: Request, who: Who, activity_id: int, body: ReviewChoice
-) -> dict[str, Any]:
+) -> ResolutionOut:
     done = resolve(
         _store(request),
         activity_id,
         opportunity_id=body.opportunity_id if body.action == "link" else None,
         account_only=body.action == "account_only",
         unlink=body.action == "unlink",
+        same_contact=body.apply_to == "contact",
         who=who.account.email,
         scope=who.scope,
     )
-    return {
-        "activity_ids": done.activity_ids,
-        "opportunity_id": done.opportunity_id,
-        "account_id": done.account_id,
-    }
+    return ResolutionOut(
+        activity_ids=done.activity_ids,
+        opportunity_id=done.opportunity_id,
+        account_id=done.account_id,
+        threads=done.threads,
+    )

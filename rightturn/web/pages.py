@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated, Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -21,12 +21,18 @@ from rightturn.analytics.activity import activity_mix, week_over_week
 from rightturn.analytics.pipeline import open_by_stage, quiet_deals
 from rightturn.analytics.report import metrics_report, whatif_report
 from rightturn.analytics.snapshot import as_of_datetime
-from rightturn.associate.review import resolve, review_queue
+from rightturn.associate.review import (
+    ORDERS,
+    resolve,
+    review_accounts,
+    review_queue,
+    review_thread,
+)
 from rightturn.crm import queries
 from rightturn.crm.model import ACTIVITY_KINDS, ASSOCIATION_STATUSES, OPPORTUNITY_STATUSES, Rep
 from rightturn.crm.stages import stage_order
 from rightturn.crm.store import Store
-from rightturn.errors import ParseError
+from rightturn.errors import NotFound, ParseError
 from rightturn.web import charts
 from rightturn.web.auth import authenticate, end_session, start_session
 from rightturn.web.security import (
@@ -61,7 +67,7 @@ def _render(request: Request, name: str, http_status: int = 200, **context: Any)
         url_with=lambda **kw: _url_with(request, **kw),
     )
     if who is not None and "review_waiting" not in context:
-        _, context["review_waiting"] = review_queue(_store(request), limit=0, scope=who.scope)
+        context["review_waiting"] = review_queue(_store(request), limit=0, scope=who.scope).total
     return templates.TemplateResponse(request, name, context, status_code=http_status)
 
 
@@ -176,7 +182,7 @@ def home(request: Request, who: Who, as_of: str | None = None) -> HTMLResponse:
         stages = open_by_stage(s, who.scope)
         quiet, quiet_total = quiet_deals(s, who.scope, as_of=when, limit=15)
         captured = queries.list_activities(s, who.scope, limit=1).items
-    _, waiting = review_queue(_store(request), limit=0, scope=who.scope)
+    waiting = review_queue(_store(request), limit=0, scope=who.scope).total
     return _render(
         request,
         "home.html",
@@ -358,11 +364,88 @@ def activities(
 # --- review queue ----------------------------------------------------------------------------
 
 
+REVIEW_FILTERS = ("rep_id", "account_id", "kind", "order", "cursor")
+
+
+def _count(value: str | None, name: str) -> int | None:
+    if not value:
+        return None
+    if not value.isdigit():
+        raise ParseError(f"{name}={value!r} is not a count")
+    return int(value)
+
+
 @router.get("/review", response_class=HTMLResponse)
-def review(request: Request, who: Who, done: int | None = None) -> HTMLResponse:
-    items, total = review_queue(_store(request), limit=PAGE, scope=who.scope)
+def review(
+    request: Request,
+    who: Who,
+    rep_id: str | None = None,
+    account_id: str | None = None,
+    kind: str | None = None,
+    order: str = "oldest",
+    cursor: str | None = None,
+    done: str | None = None,
+    items: str | None = None,
+    under: str | None = None,
+) -> HTMLResponse:
+    if order not in ORDERS:
+        raise ParseError(f"order={order!r} is not one of {', '.join(ORDERS)}")
+    if kind and kind not in ACTIVITY_KINDS:
+        raise ParseError(f"kind={kind!r} is not one of {', '.join(ACTIVITY_KINDS)}")
+    filed, threads = _count(done, "done"), _count(items, "items")
+    store = _store(request)
+    page = review_queue(
+        store,
+        rep_id=rep_id or None,
+        account_id=account_id or None,
+        kind=kind or None,
+        order=order,  # type: ignore[arg-type]
+        cursor=cursor or None,
+        limit=PAGE,
+        scope=who.scope,
+    )
+    filtered = bool(rep_id or account_id or kind)
+    waiting = review_queue(store, limit=0, scope=who.scope).total if filtered else page.total
+    with store.session() as s:
+        reps = _rep_choices(s, who)
+        filed_under = None
+        if under and filed:
+            try:
+                filed_under = queries.get_opportunity(s, who.scope, under)["name"] or under
+            except NotFound:
+                filed_under = None
     return _render(
-        request, "review.html", items=items, total=total, review_waiting=total, done=done
+        request,
+        "review.html",
+        page=page,
+        items=page.items,
+        total=page.total,
+        waiting=waiting,
+        review_waiting=waiting,
+        done=filed,
+        done_items=threads,
+        filed_under=filed_under,
+        reps=reps,
+        accounts=review_accounts(store, scope=who.scope),
+        kinds=ACTIVITY_KINDS,
+        orders=ORDERS,
+        f={"rep_id": rep_id or "", "account_id": account_id or "", "kind": kind or ""},
+        order=order,
+        filtered=filtered,
+        back=urlencode({k: v for k in REVIEW_FILTERS if (v := request.query_params.get(k))}),
+    )
+
+
+@router.get("/review/{activity_id}/thread", response_class=HTMLResponse)
+def review_thread_page(
+    request: Request, who: Who, activity_id: int, fragment: bool = False
+) -> HTMLResponse:
+    messages = review_thread(_store(request), activity_id, scope=who.scope)
+    return _render(
+        request,
+        "_thread.html" if fragment else "review_thread.html",
+        messages=messages,
+        activity_id=activity_id,
     )
 
 
@@ -371,23 +454,35 @@ def resolve_review(
     request: Request,
     who: Who,
     activity_id: int,
-    action: Annotated[str, Form()],
+    action: Annotated[str | None, Form()] = None,
     opportunity_id: Annotated[str | None, Form()] = None,
+    apply_to: Annotated[str | None, Form()] = None,
+    back: Annotated[str | None, Form()] = None,
 ) -> Response:
     if action not in ("link", "account_only", "unlink"):
         raise ParseError(f"action={action!r} is not one of link, account_only, unlink")
     if action == "link" and not opportunity_id:
         raise ParseError("choose an opportunity to link the thread to")
+    if apply_to not in (None, "", "contact"):
+        raise ParseError(f"apply_to={apply_to!r} is not contact")
+    if apply_to and action != "link":
+        raise ParseError("filing every item of a contact needs a deal: choose one")
     done = resolve(
         _store(request),
         activity_id,
         opportunity_id=opportunity_id if action == "link" else None,
         account_only=action == "account_only",
         unlink=action == "unlink",
+        same_contact=bool(apply_to),
         who=who.account.email,
         scope=who.scope,
     )
-    return RedirectResponse(f"/review?done={len(done.activity_ids)}", status_code=303)
+    # Back to the same page and filters: a keyset page shows what follows the filed items.
+    kept = {k: v for k, v in parse_qsl(back or "") if k in REVIEW_FILTERS}
+    kept.update(done=str(len(done.activity_ids)), items=str(done.threads))
+    if done.opportunity_id:
+        kept["under"] = done.opportunity_id
+    return RedirectResponse(f"/review?{urlencode(kept)}", status_code=303)
 
 
 # --- pipeline analytics ----------------------------------------------------------------------

@@ -90,8 +90,8 @@ def test_ambiguous_evidence_files_under_the_account_for_review_with_ranked_sugge
             )
         )
     assert suggested == {"O1", "O4"}
-    items, total = review_queue(crm)
-    assert total == 1 and items[0].activity_id == a.activity_id
+    queue = review_queue(crm)
+    assert queue.total == 1 and queue.items[0].activity_id == a.activity_id
 
 
 def test_a_reply_inherits_the_thread_opportunity_and_counts_as_a_buyer_reply(crm: Store) -> None:
