@@ -191,6 +191,13 @@ def test_openapi_document_lists_the_api(web: Web) -> None:
     for path in ("/api/v1/activities", "/api/v1/opportunities/{opportunity_id}", "/api/v1/review"):
         assert path in doc["paths"]
     assert "post" in doc["paths"]["/api/v1/activities"]
+    for path, method in (
+        ("/api/v1/review", "get"),
+        ("/api/v1/review/{activity_id}/thread", "get"),
+        ("/api/v1/review/{activity_id}", "post"),
+    ):
+        schema = doc["paths"][path][method]["responses"]["200"]["content"]["application/json"]
+        assert "$ref" in schema["schema"], (path, schema)  # a declared response model
     assert not any(p.startswith("/login") for p in doc["paths"])
 
 
@@ -241,6 +248,134 @@ def test_review_choices_are_validated_and_scoped(web: Web) -> None:
     assert "opportunity_id" in str(missing.json()["detail"])
     with web.store.session() as s:
         assert s.get(Activity, not_theirs).status == "needs_review"
+
+
+def _walk(client, **params) -> list[dict]:  # type: ignore[no-untyped-def]
+    """Every item of the review queue, following ``next_cursor``."""
+    answer = client.get("/api/v1/review", params={"limit": 9, **params}).json()
+    items = list(answer["items"])
+    while answer["next_cursor"]:
+        answer = client.get(
+            "/api/v1/review", params={"limit": 9, **params, "cursor": answer["next_cursor"]}
+        ).json()
+        items += answer["items"]
+    return items
+
+
+def test_review_pages_through_every_waiting_thread_once_in_either_order(web: Web) -> None:
+    client = web.client("manager_a")
+    total = client.get("/api/v1/review", params={"limit": 1}).json()["total"]
+    assert total > 9, "the org should leave more than a page waiting"
+    oldest, newest = _walk(client), _walk(client, order="newest")
+    assert len(oldest) == len({i["activity_id"] for i in oldest}) == total
+    assert [i["activity_id"] for i in newest] == [i["activity_id"] for i in reversed(oldest)]
+    times = [i["occurred_at"] for i in oldest]
+    assert times == sorted(times)
+    assert {i["rep_id"] for i in oldest} <= _team_reps(web, web.team_a)
+    first = oldest[0]
+    assert first["rep_name"] and first["account"] and "excerpt" in first
+    sug = next(i for i in oldest if i["suggestions"])["suggestions"]
+    assert [s["rank"] for s in sug] == list(range(1, len(sug) + 1))
+    assert all(s["name"] and s["contact_waiting"] >= 0 for s in sug)
+    page = client.get("/api/v1/review", params={"limit": 9}).json()
+    assert page["score_kind"] == "rank" and page["start"] == 0
+    following = client.get(
+        "/api/v1/review", params={"limit": 9, "cursor": page["next_cursor"]}
+    ).json()
+    back = client.get(
+        "/api/v1/review", params={"limit": 9, "cursor": following["previous_cursor"]}
+    ).json()
+    assert back["items"] == page["items"] and following["start"] == 9
+
+
+def test_review_filters_by_rep_account_and_kind(web: Web) -> None:
+    client = web.client("admin")
+    everything = _walk(client)
+    mine = _walk(client, rep_id=web.rep_a2)
+    assert mine and {i["rep_id"] for i in mine} == {web.rep_a2}
+    assert len(mine) == sum(i["rep_id"] == web.rep_a2 for i in everything)
+    account = everything[0]["account_id"]
+    theirs = _walk(client, account_id=account)
+    assert {i["account_id"] for i in theirs} == {account}
+    for kind in ("email", "call", "meeting"):
+        assert {i["kind"] for i in _walk(client, kind=kind)} <= {kind}
+    # A rep filter outside the viewer's scope finds nothing rather than someone else's items.
+    assert (
+        web.client("rep_a").get("/api/v1/review", params={"rep_id": web.rep_b}).json()["total"] == 0
+    )
+
+
+def test_review_bad_parameters_are_422_naming_them(web: Web) -> None:
+    client = web.client("manager_a")
+    for params, name in (
+        ({"order": "sideways"}, "order"),
+        ({"kind": "fax"}, "kind"),
+        ({"cursor": "not-a-cursor"}, "cursor"),
+        ({"limit": 0}, "limit"),
+    ):
+        answer = client.get("/api/v1/review", params=params)
+        assert answer.status_code == 422, params
+        assert name in str(answer.json()["detail"]), answer.text
+
+
+def test_review_thread_is_on_demand_and_scoped(web: Web) -> None:
+    client = web.client("manager_a")
+    items = _walk(client)
+    item = max(items, key=lambda i: i["thread_size"])
+    thread = client.get(f"/api/v1/review/{item['activity_id']}/thread")
+    assert thread.status_code == 200, thread.text
+    messages = thread.json()["items"]
+    assert item["activity_id"] in {m["activity_id"] for m in messages}
+    assert len(messages) >= item["thread_size"]
+    assert [m["occurred_at"] for m in messages] == sorted(m["occurred_at"] for m in messages)
+    assert all(set(m) >= {"subject", "sender", "direction", "excerpt"} for m in messages)
+    assert (
+        web.client("rep_b").get(f"/api/v1/review/{item['activity_id']}/thread").status_code == 404
+    )
+
+
+def test_review_apply_to_contact_files_the_contacts_waiting_items_for_the_deal(web: Web) -> None:
+    from rightturn.crm.model import OpportunityContact, Suggestion
+
+    with web.store.session() as s:
+        opp, contact = s.execute(
+            select(Opportunity.opportunity_id, OpportunityContact.contact_id)
+            .join(
+                OpportunityContact, OpportunityContact.opportunity_id == Opportunity.opportunity_id
+            )
+            .where(Opportunity.owner_rep_id == web.rep_a, Opportunity.status == "open")
+            .limit(1)
+        ).one()
+        account = s.get(Opportunity, opp).account_id
+        ours = []
+        for n in range(3):
+            a = Activity(
+                kind="email", direction="inbound", rep_id=web.rep_a, source="test",
+                occurred_at=datetime(2026, 6, 1, 9, n, tzinfo=UTC), source_id=f"<group-{n}@t>",
+                contact_id=contact, account_id=account, status="needs_review",
+                subject=f"Group {n}",
+            )  # fmt: skip
+            s.add(a)
+            s.flush()
+            s.add(Suggestion(activity_id=a.activity_id, opportunity_id=opp, rank=1, score=0.5,
+                             reason="test"))  # fmt: skip
+            ours.append(a.activity_id)
+    client = web.client("manager_a")
+    wrong = client.post(
+        f"/api/v1/review/{ours[0]}", json={"action": "account_only", "apply_to": "contact"}
+    )
+    assert wrong.status_code == 422 and "apply_to" in wrong.text
+    done = client.post(
+        f"/api/v1/review/{ours[0]}",
+        json={"action": "link", "opportunity_id": opp, "apply_to": "contact"},
+    )
+    assert done.status_code == 200, done.text
+    body = done.json()
+    assert set(ours) <= set(body["activity_ids"]) and body["threads"] >= 3
+    with web.store.session() as s:
+        rows = s.scalars(select(Activity).where(Activity.activity_id.in_(body["activity_ids"])))
+        assert {(a.opportunity_id, a.status, a.manual) for a in rows} == {(opp, "associated", True)}
+        assert {a.rep_id for a in rows} <= _team_reps(web, web.team_a)
 
 
 # --- push ----------------------------------------------------------------------------------

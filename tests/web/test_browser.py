@@ -13,6 +13,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -35,15 +36,15 @@ def _chromium_problem() -> str | None:
     return None
 
 
-@pytest.fixture(scope="module")
-def server(web: Web) -> Iterator[str]:
-    """The app under uvicorn on a free loopback port, in a thread."""
+@contextmanager
+def serving(app) -> Iterator[str]:  # type: ignore[no-untyped-def]
+    """``app`` under uvicorn on a free loopback port, in a thread, while the block runs."""
     import uvicorn
 
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    config = uvicorn.Config(web.app(), host="127.0.0.1", port=port, log_level="warning")
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
     running = uvicorn.Server(config)
     thread = threading.Thread(target=running.run, daemon=True)
     thread.start()
@@ -53,9 +54,18 @@ def server(web: Web) -> Iterator[str]:
         time.sleep(0.05)
     else:
         pytest.fail("uvicorn did not start within 5 s")
-    yield f"http://127.0.0.1:{port}"
-    running.should_exit = True
-    thread.join(timeout=10)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        running.should_exit = True
+        thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def server(web: Web) -> Iterator[str]:
+    """The populated org's app, served."""
+    with serving(web.app()) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
@@ -82,9 +92,9 @@ def _sign_in(browser, server: str, email: str):  # type: ignore[no-untyped-def]
     return page
 
 
-def _shot(page, name: str) -> None:  # type: ignore[no-untyped-def]
+def _shot(page, name: str, *, full_page: bool = True) -> None:  # type: ignore[no-untyped-def]
     ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=full_page)
 
 
 def _number(text: str) -> int:
@@ -279,3 +289,124 @@ def test_a_rep_sees_only_their_own(web: Web, server: str, browser) -> None:  # t
     page.goto(f"{server}/")
     assert "/login" in page.url
     page.close()
+
+
+def test_a_manager_pages_through_a_150_item_review_queue_and_clears_it(  # type: ignore[no-untyped-def]
+    web: Web, browser, tmp_path: Path
+) -> None:
+    """On a queue of its own (the shared org's stays for the other tests): Carol, Dan and the
+    switchboard calls wait in team East, Erin's in team West."""
+    from sqlalchemy import func, select
+
+    from rightturn.crm.model import Activity, Rep
+    from rightturn.crm.store import Store
+    from rightturn.web.app import create_app
+    from rightturn.web.auth import add_user
+    from tests.associate.test_review import build_queue
+
+    store = Store.open(f"sqlite:///{tmp_path / 'queue.db'}")
+    try:
+        queue = build_queue(store, tmp_path, carol=70, dan=60, calls=25, erin=20)
+        with store.session() as s:
+            east = s.scalar(select(Rep.team_id).where(Rep.rep_id == "R1"))
+        add_user(store, "lead@example.com", PASSWORD, role="manager", team=east)
+        visible = set(queue.heads) - set(queue.erin)
+        assert len(visible) >= 150
+        with serving(create_app(store)) as url:
+            page = _sign_in(browser, url, "lead@example.com")
+            _clear_the_queue(page, url, queue, visible)
+            page.close()
+        with store.session() as s:
+            left = dict(
+                s.execute(
+                    select(Activity.rep_id, func.count())
+                    .where(Activity.status == "needs_review")
+                    .group_by(Activity.rep_id)
+                ).all()
+            )
+        assert left == {"R3": len(queue.erin)}  # the other team's queue is not the manager's
+    finally:
+        store.close()
+
+
+def _ids(page) -> list[int]:  # type: ignore[no-untyped-def]
+    return page.locator(".review-item").evaluate_all(
+        "items => items.map(i => Number(i.dataset.activityId))"
+    )
+
+
+def _go(page, locator) -> None:  # type: ignore[no-untyped-def]
+    with page.expect_navigation():
+        locator.click()
+
+
+def _clear_the_queue(page, url: str, queue, visible: set[int]) -> None:  # type: ignore[no-untyped-def]
+    page.goto(f"{url}/review")
+    total = len(visible)
+    assert _number(page.locator("h1 .count").inner_text()) == total
+    assert _number(page.locator("#review-count").inner_text()) == total
+
+    # Every page, oldest first, by the Next link: each waiting thread exactly once.
+    seen: list[int] = []
+    while True:
+        ids = _ids(page)
+        shown = page.locator(".pager .showing").first.inner_text()
+        assert shown == f"showing {len(seen) + 1}–{len(seen) + len(ids)} of {total}"
+        seen += ids
+        following = page.locator("a[rel=next]").first
+        if not following.count():
+            break
+        _go(page, following)
+    assert len(seen) == len(set(seen)) == total and set(seen) == visible
+    _go(page, page.locator("a[rel=prev]").first)
+    last = len(seen) % 50 or 50  # the last page's size
+    assert _ids(page) == seen[-last - 50 : -last]
+
+    # The first item: names, a rank (never a bare percentage), the thread on demand.
+    page.goto(f"{url}/review")
+    first = page.locator(".review-item").first
+    assert "Carol Buyer" in first.locator(".contact").inner_text()
+    assert "Alice Rep" in first.locator(".meta .rep").inner_text()
+    ranks = first.locator(".suggestion .rank").all_inner_texts()
+    assert ranks == ["1st choice", "2nd choice"] and not any("%" in r for r in ranks)
+    assert first.locator(".suggestion .deal").all_inner_texts() == ["Acme - Atlas", "Acme - Beacon"]
+    first.locator("details.thread summary").click()
+    first.locator(".thread-messages li").nth(1).wait_for()
+    assert first.locator(".thread-messages .sender").all_inner_texts() == [
+        "Carol Buyer",
+        "Alice Rep",
+    ]
+    _shot(page, "manager-review-queue", full_page=False)  # 50 items: the top tells
+
+    # Filter by rep: Bob's items only; on his second page, file one item each way and come
+    # back to the same page and filter.
+    page.select_option("select[name=rep_id]", "R2")
+    _go(page, page.locator("form.filters button[type=submit]"))
+    bobs = len(queue.dan) + len(queue.carol_bob)
+    assert _number(page.locator("h1 .count").inner_text()) == bobs
+    assert set(page.locator(".review-item .rep").all_inner_texts()) == {"Bob Rep"}
+    _go(page, page.locator("a[rel=next]").first)
+    for button in ("Account only", "Not a sales activity", "File under"):
+        _go(page, page.locator(".review-item").first.locator("button", has_text=button).first)
+        assert "Filed 1 waiting item" in page.locator(".notice").inner_text()
+        assert "rep_id=R2" in page.url and "cursor=" in page.url
+    assert _number(page.locator("h1 .count").inner_text()) == bobs - 3
+
+    # Clear the rest: one choice for every waiting item of a contact where it offers one,
+    # else the item's first suggestion, until the badge is gone.
+    page.goto(f"{url}/review")
+    left = _number(page.locator("h1 .count").inner_text())
+    for _ in range(100):
+        if not left:
+            break
+        item = page.locator(".review-item").first
+        group = item.locator("button.file-contact")
+        _go(page, group.first if group.count() else item.locator("button.file").first)
+        assert "Filed" in page.locator(".notice").inner_text()
+        now = _number(page.locator("h1 .count").inner_text())
+        assert now < left
+        left = now
+    assert left == 0
+    assert page.locator("#review-count").count() == 0  # the badge says nothing waits
+    assert "Nothing waits for review" in page.locator(".empty").inner_text()
+    _shot(page, "manager-review-cleared")

@@ -132,6 +132,66 @@ def test_review_page_resolves_in_one_click(web: Web) -> None:
         assert (chosen.opportunity_id, chosen.manual) == (form.group(1), True)
 
 
+def test_review_page_filters_and_says_what_it_shows(web: Web) -> None:
+    client = web.browser("manager_a")
+    page = client.get("/review", params={"order": "newest"})
+    assert page.status_code == 200
+    total = int(re.search(r'Review queue <span class="count">([\d,]+)<', page.text).group(1))
+    assert re.search(rf"showing 1–\d+ of {total:,}", page.text)
+    assert "waiting" in page.text and "a ranking, not a probability" in page.text
+    assert not re.search(r'class="rank">[^<]*%', page.text)  # a rank, never a bare percentage
+    assert "1st choice" in page.text and "Show the thread" in page.text
+    with web.store.session() as s:
+        rep_name = s.get(Rep, web.rep_a2).name
+    assert f'<option value="{web.rep_a2}"' in page.text and rep_name in page.text
+    one = client.get("/review", params={"rep_id": web.rep_a2, "kind": "email"})
+    reps = set(re.findall(r'<span class="rep">([^<]+)</span>', one.text))
+    assert reps <= {rep_name}
+    assert "match these filters" in one.text
+
+
+def test_review_page_errors_are_styled_pages_naming_the_field(web: Web) -> None:
+    client = web.browser("manager_a")
+    for params, name in (
+        ({"order": "sideways"}, "order"),
+        ({"kind": "fax"}, "kind"),
+        ({"cursor": "nope"}, "cursor"),
+    ):
+        answer = client.get("/review", params=params)
+        assert answer.status_code == 422 and answer.headers["content-type"].startswith("text/html")
+        assert "That request is not valid" in answer.text and name in answer.text
+    target = re.search(r'action="/review/(\d+)"', client.get("/review").text).group(1)
+    for data in ({}, {"action": "account_only", "apply_to": "contact"}):
+        answer = client.post(
+            f"/review/{target}", data={**data, "csrf_token": client.cookies["rt_csrf"]}
+        )
+        assert answer.status_code == 422 and "text/html" in answer.headers["content-type"]
+    missing = client.get("/review/999999999/thread")
+    assert missing.status_code == 404 and "Not found" in missing.text
+
+
+def test_review_page_files_and_returns_to_the_same_page_and_filters(web: Web) -> None:
+    client = web.browser("manager_a")
+    first = client.get("/review", params={"kind": "email", "order": "newest"}).text
+    target = re.search(r'data-activity-id="(\d+)"', first).group(1)
+    thread = client.get(f"/review/{target}/thread", params={"fragment": 1})
+    assert thread.status_code == 200 and "thread-messages" in thread.text
+    assert "<html" not in thread.text  # a fragment for the disclosure
+    assert "<html" in client.get(f"/review/{target}/thread").text
+    back = re.search(r'name="back" value="([^"]+)"', first).group(1).replace("&amp;", "&")
+    answer = client.post(
+        f"/review/{target}",
+        data={"action": "unlink", "back": back, "csrf_token": client.cookies["rt_csrf"]},
+        follow_redirects=False,
+    )
+    assert answer.status_code == 303
+    where = answer.headers["location"]
+    assert where.startswith("/review?") and "kind=email" in where and "order=newest" in where
+    shown = client.get(where)
+    assert "Filed 1 waiting item" in shown.text and 'class="notice banner"' in shown.text
+    assert f'data-activity-id="{target}"' not in shown.text
+
+
 def test_empty_states_tell_what_to_do(tmp_path) -> None:  # type: ignore[no-untyped-def]
     from fastapi.testclient import TestClient
 
