@@ -250,3 +250,30 @@ def test_serve_answers_on_loopback(tmp_path: Path) -> None:
         server.terminate()
         out, _ = server.communicate(timeout=10)
     assert f"http://127.0.0.1:{port}/" in out
+
+
+def test_review_pages_filters_and_files_a_contacts_items(tmp_path: Path) -> None:
+    import re
+
+    from rightturn.crm.store import Store
+    from tests.associate.test_review import build_queue
+
+    url = f"sqlite:///{tmp_path / 'q.db'}"
+    store = Store.open(url)
+    queue = build_queue(store, tmp_path, carol=6, dan=3, calls=2, erin=2)
+    store.close()
+    code, out = run("review", "--db", url, "--limit", "5", "--rep", "R1")
+    assert code == 0 and "1-5 of 9 threads" in out and "Carol Buyer" in out
+    assert "Acme - Atlas" in out and "Alice Rep" in out
+    cursor = re.search(r"--cursor (\S+)`", out).group(1)
+    code, out = run("review", "--db", url, "--limit", "5", "--rep", "R1", "--cursor", cursor)
+    assert code == 0 and "6-9 of 9 threads" in out and "--cursor" not in out.split("Resolve")[0]
+    assert run("review", "--db", url, "--cursor", "nope")[0] == 2
+    assert run("review", "--db", url, "--order", "sideways")[0] == 2
+    code, out = run(
+        "review", "--db", url, "--resolve", str(queue.carol[0]), "--opportunity", "O1",
+        "--same-contact",
+    )  # fmt: skip
+    assert code == 0 and "Filed 7 waiting items" in out  # Carol's six with Alice, one with Bob
+    code, out = run("review", "--db", url, "--kind", "call")
+    assert code == 0 and "1-2 of 2 threads" in out
