@@ -212,6 +212,41 @@ def test_users_add_token_and_list(tmp_path: Path) -> None:
     assert run("users", "token", "ghost@example.com", "--db", url)[0] == 2
 
 
+def test_users_add_takes_a_team_as_people_write_it_and_summary_lists_the_teams(
+    tmp_path: Path, db_url: str
+) -> None:
+    from tests.crm.test_teams import REPS
+
+    folder = write(tmp_path / "crm", {**FILES, "reps.csv": REPS})
+    assert run("import", "crm", str(folder), "--db", db_url)[0] == 0
+    code, out = run("summary", "--db", db_url)
+    assert code == 0
+    assert re.search(r"East 1\s+│ east-1\s+│ Maria Manager\s+│\s+2 │", out), out
+    assert re.search(r"West Coast\s+│ west-coast\s+│ Wanda West\s+│\s+1 │", out), out
+    password = {"RIGHTTURN_PASSWORD": "a long enough secret"}
+    for given in ("East 1", "east 1", "east-1"):
+        code, out = run(
+            "users", "add", "lead@example.com", "--role", "manager", "--team", given,
+            "--db", db_url, env=password,
+        )  # fmt: skip
+        assert code == 0, out
+        assert "sees team East 1." in out  # the name, whatever was typed
+    code, out = run("users", "list", "--db", db_url)
+    assert re.search(r"lead@example\.com\s+│ manager\s+│\s+│ East 1", out), out
+    code, out = run(
+        "users", "add", "lead@example.com", "--role", "manager", "--team", "North 3",
+        "--db", db_url, env=password,
+    )  # fmt: skip
+    assert code == 2 and "Traceback" not in out
+    message = " ".join(out.split())  # Rich wraps long messages
+    assert "no team 'North 3'" in message
+    assert '"East 1" (id east-1), "West Coast" (id west-coast)' in message
+    code, out = run(
+        "whatif", "--from", "0.2", "--to", "0.3", "--team", "west coast", "--db", db_url
+    )
+    assert code == 0 and "for team West Coast" in out
+
+
 def test_serve_answers_on_loopback(tmp_path: Path) -> None:
     import socket
     import subprocess

@@ -262,6 +262,7 @@ def pipeline_metrics(
             "rep_id": r.rep_id,
             "name": r.name,
             "team_id": r.team_id,
+            "team": r.team if isinstance(r.team, str) else None,
             "won": int(r.won),
             "lost": int(r.lost),
             "open": int(r.open),

@@ -24,6 +24,7 @@ from rightturn.analytics.performers import (
 from rightturn.analytics.snapshot import as_of_datetime, load_snapshot
 from rightturn.crm.scope import Scope
 from rightturn.crm.store import Store
+from rightturn.crm.teams import find_team
 
 __all__ = ["SECTIONS", "metrics_report", "whatif_report"]
 
@@ -95,10 +96,19 @@ def whatif_report(
     metric: str,
     before: float,
     after: float,
-    team_id: str | None = None,
+    team: str | None = None,
     as_of: date | None = None,
 ) -> dict[str, Any]:
-    """``rightturn whatif``: the value of moving a metric for the org or a team."""
+    """``rightturn whatif``: the value of moving a metric for the org or a team.
+
+    ``team`` is the team's id or name as a person writes it (``East 1``, ``east-1``); the result
+    names it twice: ``team_id`` and ``team`` (its name).
+    """
+    scope = scope or Scope.everything()
     with store.session() as s:
-        snap = load_snapshot(s, scope or Scope.everything(), as_of_datetime(as_of))
-    return whatif_change(snap, metric=metric, before=before, after=after, team_id=team_id)
+        found = find_team(s, team, scope) if team else None
+        snap = load_snapshot(s, scope, as_of_datetime(as_of))
+    result = whatif_change(
+        snap, metric=metric, before=before, after=after, team_id=found.team_id if found else None
+    )
+    return {**result, "team": found.name if found else None}

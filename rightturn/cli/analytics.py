@@ -182,7 +182,9 @@ def whatif(
     metric: Annotated[str, typer.Option(help="The metric to move (win_rate).")] = "win_rate",
     from_: Annotated[float, typer.Option("--from", help="Today's value, e.g. 0.33.")] = 0.0,
     to: Annotated[float, typer.Option(help="The value to reach, e.g. 0.5.")] = 0.0,
-    team: Annotated[str | None, typer.Option(help="A team id (default: everyone).")] = None,
+    team: Annotated[
+        str | None, typer.Option(help='A team, by name ("East 1") or id (default: everyone).')
+    ] = None,
     as_of: Annotated[str | None, typer.Option("--as-of", help="As of this date.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
     db: DbOption = None,
@@ -197,7 +199,7 @@ def whatif(
             metric=metric,
             before=from_,
             after=to,
-            team_id=team,
+            team=team,
             as_of=day(as_of, "--as-of"),
         )
     except ValueError as exc:
@@ -205,7 +207,7 @@ def whatif(
     if as_json:
         print(json.dumps(result, indent=2))
         return
-    who = f"team {team}" if team else "the whole org"
+    who = f"team {result['team']}" if result["team"] else "the whole org"
     table = Table(title=f"Win rate {from_:.0%} -> {to:.0%} for {who}")
     table.add_column("")
     table.add_column(f"at {from_:.0%}", justify="right")

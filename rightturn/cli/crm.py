@@ -308,5 +308,12 @@ def _render_summary(s: OrgSummary, where: str) -> None:
             table.add_row(line.stage, f"{line.count:,}", money(line.amount))
         table.add_row("[bold]total[/]", f"[bold]{s.open:,}[/]", f"[bold]{money(s.open_value)}[/]")
         console.print(table)
+    if s.team_lines:
+        teams = Table(title="Teams (give --team the name or the id)", title_justify="left")
+        for column in ("team", "id", "manager", "reps"):
+            teams.add_column(column, justify="right" if column == "reps" else "left")
+        for t in s.team_lines:
+            teams.add_row(t.name, t.team_id, t.manager or "—", f"{t.reps:,}")
+        console.print(teams)
     if s.quarantined:
         console.print(f"{s.quarantined:,} input items are quarantined: `rightturn quarantine`.")

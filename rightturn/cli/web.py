@@ -62,7 +62,10 @@ def users_add(
         str | None, typer.Option("--rep-id", help="For a rep: the rep whose records they see.")
     ] = None,
     team: Annotated[
-        str | None, typer.Option(help="For a manager: the team (id) whose records they see.")
+        str | None,
+        typer.Option(
+            help='For a manager: the team whose records they see, by name ("East 1") or id.'
+        ),
     ] = None,
     db: DbOption = None,
 ) -> None:
@@ -73,11 +76,8 @@ def users_add(
         if not console.is_terminal:
             raise ConfigError(f"set {PASSWORD_ENV} or run in a terminal to type the password")
         password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
-    account = add_user(open_store(db), email, password, role=role, rep_id=rep_id, team_id=team)
-    scope = {"rep": f"rep {account.rep_id}", "manager": f"team {account.team_id}"}.get(
-        account.role, "everything"
-    )
-    console.print(f"User {account.email} ({account.role}) can sign in; sees {scope}.")
+    account = add_user(open_store(db), email, password, role=role, rep_id=rep_id, team=team)
+    console.print(f"User {account.email} ({account.role}) can sign in; sees {_sees(account)}.")
 
 
 @users_app.command("token")
@@ -99,8 +99,15 @@ def users_list(db: DbOption = None) -> None:
     """Everyone who can sign in."""
     table = Table("email", "role", "rep", "team")
     for a in list_users(open_store(db)):
-        table.add_row(a.email, a.role, a.rep_id or "", a.team_id or "")
+        table.add_row(a.email, a.role, a.rep_id or "", a.team or "")
     console.print(table)
+
+
+def _sees(account: Account) -> str:
+    """Whose records a user sees, by name: ``team East 1``, ``rep R0001``, ``everything``."""
+    if account.role == "manager":
+        return f"team {account.team}"
+    return f"rep {account.rep_id}" if account.role == "rep" else "everything"
 
 
 def render_logins(users: list[tuple[str, str, Account]], port: int) -> None:
@@ -109,8 +116,7 @@ def render_logins(users: list[tuple[str, str, Account]], port: int) -> None:
         return
     table = Table("sign in as", "password", "role", "sees", title="Panel logins")
     for email, password, account in users:
-        sees = f"team {account.team_id}" if account.role == "manager" else f"rep {account.rep_id}"
-        table.add_row(email, password, account.role, sees)
+        table.add_row(email, password, account.role, _sees(account))
     console.print(table)
     console.print(
         f"Open http://127.0.0.1:{port}/ and sign in. API tokens: `rightturn users token EMAIL`."

@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from sqlalchemy import case, func, select
+from sqlalchemy import Select, case, func, select
+from sqlalchemy.orm import Session, aliased
 
 from rightturn.crm.model import (
     Account,
@@ -25,6 +26,16 @@ class StageLine:
     stage: str
     count: int
     amount: Decimal
+
+
+@dataclass(frozen=True)
+class TeamLine:
+    """A team as ``summary`` lists it; ``reps`` counts its reps, not its manager."""
+
+    team_id: str
+    name: str
+    manager: str | None
+    reps: int
 
 
 @dataclass(frozen=True)
@@ -48,6 +59,7 @@ class OrgSummary:
     activities: int
     quarantined: int
     open_by_stage: list[StageLine] = field(default_factory=list)
+    team_lines: list[TeamLine] = field(default_factory=list)
 
     @property
     def win_rate(self) -> float | None:
@@ -85,6 +97,7 @@ def org_summary(store: Store) -> OrgSummary:
             model: s.scalar(select(count()).select_from(model)) or 0
             for model in (Team, Account, Contact, Activity, QuarantineItem)
         }
+        team_lines = _team_lines(s, managers)
     return OrgSummary(
         reps=n_reps - n_managers,
         managers=n_managers,
@@ -102,4 +115,23 @@ def org_summary(store: Store) -> OrgSummary:
         open_by_stage=sorted(
             by_stage.values(), key=lambda line: (order.get(line.stage, 99), line.stage)
         ),
+        team_lines=team_lines,
     )
+
+
+def _team_lines(s: Session, managers: Select[tuple[str | None]]) -> list[TeamLine]:
+    """Every team by name, with its manager's name (their rep row's, else the one imported)
+    and its reps, counted as ``reps`` is: rep rows that manage nobody."""
+    manager, member = aliased(Rep), aliased(Rep)
+    reps = func.count(member.rep_id)
+    rows = s.execute(
+        select(Team.team_id, Team.name, manager.name, Team.manager_name, Team.manager_rep_id, reps)
+        .outerjoin(manager, manager.rep_id == Team.manager_rep_id)
+        .outerjoin(member, (member.team_id == Team.team_id) & member.rep_id.not_in(managers))
+        .group_by(Team.team_id, Team.name, manager.name, Team.manager_name, Team.manager_rep_id)
+        .order_by(func.lower(Team.name), Team.team_id)
+    )
+    return [
+        TeamLine(team_id, name, rep_name or imported or rep_id, n)
+        for team_id, name, rep_name, imported, rep_id, n in rows
+    ]

@@ -19,10 +19,12 @@ from datetime import timedelta
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, func, select, update
+from sqlalchemy.orm import Session
 
 from rightturn.crm.identity import email_address
 from rightturn.crm.model import USER_ROLES, Activity, ApiToken, Rep, Team, User, WebSession
 from rightturn.crm.store import Store
+from rightturn.crm.teams import find_team
 from rightturn.crm.types import utcnow
 from rightturn.errors import Conflict, NotFound, ParseError
 
@@ -64,14 +66,18 @@ class Account:
     role: str
     rep_id: str | None
     team_id: str | None
+    team: str | None = None  # the team's name, as a person reads it
 
 
 def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def _account(user: User) -> Account:
-    return Account(user.user_id, user.email, user.role, user.rep_id, user.team_id)
+def _account(s: Session, user: User) -> Account:
+    team = s.get(Team, user.team_id) if user.team_id else None
+    return Account(
+        user.user_id, user.email, user.role, user.rep_id, user.team_id, team.name if team else None
+    )
 
 
 def add_user(
@@ -81,9 +87,12 @@ def add_user(
     *,
     role: str,
     rep_id: str | None = None,
-    team_id: str | None = None,
+    team: str | None = None,
 ) -> Account:
-    """Create a user, or reset an existing user's password, role and scope."""
+    """Create a user, or reset an existing user's password, role and scope.
+
+    ``team`` is the team's id or name as a person writes it (``East 1``, ``east-1``).
+    """
     try:
         address = email_address(email, "the user's email")
     except ValueError as exc:
@@ -93,6 +102,7 @@ def add_user(
     if len(password) < MIN_PASSWORD:
         raise ParseError(f"the password is too short: use at least {MIN_PASSWORD} characters")
     with store.session() as s:
+        team_id = find_team(s, team).team_id if team else None
         if role == "rep":
             if not rep_id:
                 raise ParseError("a rep user needs --rep-id: the rep whose records they see")
@@ -100,11 +110,8 @@ def add_user(
             if rep is None:
                 raise NotFound(f"no rep {rep_id!r}: see `rightturn summary` for the reps")
             team_id = team_id or rep.team_id
-        if role == "manager":
-            if not team_id:
-                raise ParseError("a manager user needs --team: the team whose records they see")
-            if s.get(Team, team_id) is None:
-                raise NotFound(f"no team {team_id!r}: see `rightturn summary` for the teams")
+        if role == "manager" and not team_id:
+            raise ParseError("a manager user needs --team: the team whose records they see")
         if rep_id and s.get(Rep, rep_id) is None:
             raise NotFound(f"no rep {rep_id!r}: see `rightturn summary` for the reps")
         user = s.scalar(select(User).where(User.email == address))
@@ -116,13 +123,13 @@ def add_user(
         s.flush()
         # A new password ends every session the old one opened.
         s.execute(delete(WebSession).where(WebSession.user_id == user.user_id))
-        return _account(user)
+        return _account(s, user)
 
 
 def list_users(store: Store) -> list[Account]:
     """Every user, by email."""
     with store.session() as s:
-        return [_account(u) for u in s.scalars(select(User).order_by(User.email))]
+        return [_account(s, u) for u in s.scalars(select(User).order_by(User.email))]
 
 
 def authenticate(store: Store, email: str, password: str) -> Account | None:
@@ -138,7 +145,7 @@ def authenticate(store: Store, email: str, password: str) -> Account | None:
             return None
         if _hasher.check_needs_rehash(user.password_hash):
             user.password_hash = _hasher.hash(password)
-        return _account(user)
+        return _account(s, user)
 
 
 def start_session(store: Store, user_id: int) -> str:
@@ -165,7 +172,7 @@ def user_for_session(store: Store, token: str) -> Account | None:
         ).first()
         if row is None or row[1] < utcnow():
             return None
-        return _account(row[0])
+        return _account(s, row[0])
 
 
 def end_session(store: Store, token: str) -> None:
@@ -203,7 +210,7 @@ def user_for_token(store: Store, token: str) -> Account | None:
         s.execute(
             update(ApiToken).where(ApiToken.token_hash == digest).values(last_used_at=utcnow())
         )
-        return _account(user)
+        return _account(s, user)
 
 
 class LoginLimiter:
@@ -280,6 +287,6 @@ def demo_users(store: Store) -> list[tuple[str, str, Account]]:
     ):
         # Letters and digits only: easy to copy from a terminal table and type.
         password = "".join(secrets.choice(_READABLE) for _ in range(16))
-        account = add_user(store, email, password, role=role, rep_id=rep_id, team_id=team[0])
+        account = add_user(store, email, password, role=role, rep_id=rep_id, team=team[0])
         made.append((email, password, account))
     return made

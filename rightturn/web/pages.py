@@ -32,7 +32,7 @@ from rightturn.crm import queries
 from rightturn.crm.model import ACTIVITY_KINDS, ASSOCIATION_STATUSES, OPPORTUNITY_STATUSES, Rep
 from rightturn.crm.stages import stage_order
 from rightturn.crm.store import Store
-from rightturn.errors import NotFound, ParseError
+from rightturn.errors import Conflict, NotFound, ParseError
 from rightturn.web import charts
 from rightturn.web.auth import authenticate, end_session, start_session
 from rightturn.web.security import (
@@ -633,7 +633,11 @@ def pareto_page(
 ) -> HTMLResponse:
     when = _as_of(as_of)
     report = _report(request, who, when, ("pareto",))
-    teams = sorted({r["team_id"] for r in report["reps"] if r["team_id"]})
+    # (id, name) by name: the form shows names and sends ids.
+    teams = sorted(
+        {(r["team_id"], r["team"] or r["team_id"]) for r in report["reps"] if r["team_id"]},
+        key=lambda t: (t[1], t[0]),
+    )
     whatif, error = None, None
     if from_ or to:  # the what-if form was sent
         try:
@@ -649,12 +653,12 @@ def pareto_page(
                     metric=metric,
                     before=before,
                     after=after,
-                    team_id=team or None,
+                    team=team or None,
                     as_of=when,
                 )
             except ValueError as exc:
                 raise ParseError(str(exc)) from None
-        except ParseError as exc:
+        except (ParseError, NotFound, Conflict) as exc:  # a bad rate or team: said in the form
             error = str(exc)
     p = report["pareto"]
     return _render(
@@ -673,7 +677,7 @@ def pareto_page(
             if from_ is not None
             else (f"{report['win_rate']:.2f}" if report["win_rate"] else ""),
             "to": to or "",
-            "team": team or "",
+            "team": (whatif["team_id"] or "") if whatif else (team or ""),
         },
         whatif=whatif,
         error=error,

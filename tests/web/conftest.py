@@ -143,7 +143,7 @@ def web(
             ("rep_b", "rep", w.rep_b, None),
         ):
             email = f"{role}@example.com"
-            add_user(store, email, PASSWORD, role=kind, rep_id=rep_id, team_id=team)
+            add_user(store, email, PASSWORD, role=kind, rep_id=rep_id, team=team)
             w.emails[role] = email
             w.tokens[role] = issue_token(store, email)
         yield w

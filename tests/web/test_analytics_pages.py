@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from rightturn.analytics.flow import WATERFALL_BARS
 from rightturn.analytics.report import metrics_report, whatif_report
-from rightturn.crm.model import Opportunity, Rep
+from rightturn.crm.model import Opportunity, Rep, Team
 from rightturn.crm.scope import Scope, scope_for
 from tests.web.conftest import PASSWORD, Web
 
@@ -241,6 +241,31 @@ def test_the_whatif_form_explains_a_bad_value(web: Web) -> None:
 
 
 # --- scope and empty states ------------------------------------------------------------------
+
+
+def test_pages_name_teams_and_the_whatif_form_takes_a_team_as_people_write_it(web: Web) -> None:
+    with web.store.session() as s:
+        names = {t.team_id: t.name for t in s.scalars(select(Team))}
+    assert all(name != team_id for team_id, name in names.items())  # "East 1", not "east-1"
+    client = web.browser("admin")
+    table = _part(
+        client.get("/pipeline", params={"as_of": AS_OF}).text, 'id="rep-coverage"', "</table>"
+    )
+    teams = re.findall(r'<tr data-rep-id="[^"]+">\s*<td>.*?</td>\s*<td>([^<]*)</td>', table)
+    assert teams and set(teams) <= set(names.values())
+    page = client.get("/pareto", params={"as_of": AS_OF}).text
+    options = re.findall(r'<option value="([^"]+)"(?: selected)?>([^<]+)</option>', page)
+    assert options and all(names[team_id] == name for team_id, name in options)
+    typed = names[web.team_a].lower()  # as a person might type it into the URL
+    page = client.get("/pareto", params={"as_of": AS_OF, "from": "0.2", "to": "0.3", "team": typed})
+    assert page.status_code == 200
+    assert f"For team {names[web.team_a]}" in _text(_part(page.text, 'id="whatif-result"', "</tr>"))
+    assert f'<option value="{web.team_a}" selected>' in page.text
+    expected = whatif_report(
+        web.store, metric="win_rate", before=0.2, after=0.3, team=web.team_a, as_of=DAY
+    )
+    assert expected["team"] == names[web.team_a]
+    assert _money(expected["revenue_gain"]).lstrip("$") in page.text
 
 
 def test_a_rep_sees_only_their_own_numbers(web: Web) -> None:
