@@ -1,20 +1,25 @@
 """Associating one activity with its rep, contact, account and opportunity — with the reason why.
 
-The rules, in order (each decision keeps a human-readable reason and a confidence):
+The rules, in order (each decision keeps a reason in words people read, and a confidence):
 
 1. **People.** Reps by their addresses and phones; contacts by exact address or phone (a number or
    address shared by several contacts names none of them, only their account if they share one);
    a new person at a known account's domain becomes an auto-created contact of that account.
 2. **Account.** The main contact's account, else the account owning the email domain (by its
    registrable domain; free-mail domains never map to an account).
-3. **Opportunity.** An explicit reference first: the thread (a reply inherits the opportunity of
-   the message it answers, and a person's choice for a thread is final), or an opportunity's id or
-   name in the subject. Then, among the account's opportunities open at the time, evidence is
-   scored: a participating contact holds a role on it, its owner took part, its product is named
-   in the subject or body. One is linked only when its score clears :data:`LINK_AT` *and* leads
-   the runner-up by :data:`MARGIN`; when evidence points at several without singling one out, the
-   activity is filed under the account as ``needs_review`` with ranked suggestions; with no
-   evidence at all it is filed under the account alone. A wrong opportunity is worse than none.
+3. **Opportunity.** An explicit reference first: the thread (a message in a thread already filed
+   under an opportunity belongs to it, and a person's choice for a thread is final), or an
+   opportunity's id or name in the subject. Then, among the account's opportunities open at the
+   time, the evidence of :mod:`rightturn.associate.weights` is scored: a participant in its buying
+   group, its owner taking part, the only one open, the contact's latest filed activity, its
+   product named (another product named speaks against it). A thread that began before a deal
+   existed (prospecting that turned into the deal) is scored like any other activity, so it
+   belongs to the deal from then on. One is linked only when its score clears ``link_at`` *and*
+   leads the runner-up by ``margin``. Otherwise "none" is a decision with a reason: when evidence
+   points at several deals, or at a deal the contact buys on (or the only one open there) with
+   nothing against it, a person decides (``needs_review``, with ranked suggestions); when nothing
+   points at one, or the content says it is about something else, it is filed under the account
+   with that reason. A wrong opportunity is worse than none.
 """
 
 from __future__ import annotations
@@ -24,16 +29,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from rightturn.associate.identity import IdentityIndex, OpenOpportunity, domain_of
+from rightturn.associate.weights import Evidence, Weights
 from rightturn.capture.items import Captured, Party
 
-LINK_AT = 0.6  # lowest score that may link an opportunity
-MARGIN = 0.25  # how far ahead of the runner-up it must be
-REVIEW_AT = 0.45  # evidence this strong for several opportunities calls for a person
 # An opportunity is a candidate from its creation until a day after it closed: what comes before
 # is prospecting, what comes long after is the next conversation.
 AFTER_CLOSED = timedelta(days=1)
-# A contact's latest filed activity this recent is evidence for the same opportunity.
-RECENT = timedelta(days=21)
 
 SENDER_ROLES = ("from", "organizer", "caller")
 MAIN_ROLES = ("to", "callee", "attendee", "cc")
@@ -80,8 +81,15 @@ def auto_contact_id(address: str) -> str:
     return "auto-" + hashlib.sha1(address.encode()).hexdigest()[:12]
 
 
-def associate(item: Captured, index: IdentityIndex, thread: ThreadHint | None = None) -> Decision:
-    """Decide rep, contact, account and opportunity for a captured item (see module docstring)."""
+def associate(
+    item: Captured,
+    index: IdentityIndex,
+    thread: ThreadHint | None = None,
+    weights: Weights | None = None,
+) -> Decision:
+    """Decide rep, contact, account and opportunity for a captured item (see module docstring).
+
+    ``weights`` default to the index's (the org's learned weights when there are any)."""
     people = _People(item, index)
     decision = Decision(
         direction=people.direction,
@@ -102,34 +110,53 @@ def associate(item: Captured, index: IdentityIndex, thread: ThreadHint | None = 
             "associated" if thread.account_id or thread.opportunity_id else "unmatched"
         )
         decision.confidence = 1.0
-        target = thread.opportunity_id or thread.account_id or "nothing"
+        if thread.opportunity_id:
+            target = index.deal_label(thread.opportunity_id)
+        elif thread.account_id:
+            target = f"{index.account_label(thread.account_id)} (no deal)"
+        else:
+            target = "nothing (not a sales activity)"
         decision.reason = f"a person filed this thread under {target}"
         return decision
-    started = thread.started_at if thread is not None else None
-    if (
-        thread is not None
-        and thread.opportunity_id
-        and not _predates(started, thread.opportunity_id, index)
-    ):
+    if thread is not None and thread.opportunity_id:
         opp = index.opportunities.get(thread.opportunity_id)
         decision.opportunity_id = thread.opportunity_id
         decision.account_id = opp.account_id if opp else thread.account_id
         decision.status, decision.confidence = "associated", 0.97
-        decision.reason = f"thread of an email already filed under {thread.opportunity_id}"
+        deal = index.deal_label(thread.opportunity_id)
+        decision.reason = f"an earlier email of its thread is filed under {deal}"
         return decision
     if decision.account_id is None:
         if people.reason:
             decision.reason = people.reason
         return decision
-    _choose_opportunity(item, index, people, decision, started, in_thread=thread is not None)
+    _choose_opportunity(item, index, people, decision, weights or index.weights)
     return decision
 
 
-def _predates(started: datetime | None, opportunity_id: str, index: IdentityIndex) -> bool:
-    """Whether a thread began before the opportunity existed: then it is the prospect's
-    conversation (the one that led to the deal), not the deal's."""
-    opp = index.opportunities.get(opportunity_id)
-    return bool(started and opp and opp.created_at and started < opp.created_at)
+def describe(ev: Evidence, index: IdentityIndex) -> str:
+    """The evidence for one deal in words: "Chidi Hart (Facilities Director, Canyon Peak) is in
+    the buying group of Canyon Peak - Atlas Forecasting; its owner Mei Thompson took part"."""
+    opp = ev.opportunity
+    deal = index.deal_label(opp.opportunity_id)
+    if ev.role:
+        who = " and ".join(index.contact_label(c) for c in sorted(ev.roles))
+        parts = [f"{who} {'is' if len(ev.roles) == 1 else 'are'} in the buying group of {deal}"]
+    else:
+        parts = [deal]
+    if ev.owner:
+        parts.append(f"its owner {index.rep_label(opp.owner_rep_id)} took part")
+    if ev.only:
+        parts.append("the only deal open there")
+    if ev.product_subject:
+        parts.append(f"the subject names its product {opp.product}")
+    if ev.product_body:
+        parts.append(f"the text names its product {opp.product}")
+    if ev.other_product:
+        parts.append(f"but it names {', '.join(sorted(ev.named))}, not {opp.product}")
+    if ev.recent:
+        parts.append("the contact's latest activity was filed under it")
+    return "; ".join(parts)
 
 
 class _People:
@@ -212,7 +239,7 @@ class _People:
                 contact_id = auto_contact_id(party.address)
                 new = NewContact(contact_id, account, party.address, party.name)
                 self.new_contacts.append(new)
-                index.add_contact(contact_id, account, party.address)
+                index.add_contact(contact_id, account, party.address, party.name)
                 return contact_id, account
         self.reason = "no participant is a known contact or at a known account's domain"
         return None, None
@@ -223,68 +250,73 @@ def _choose_opportunity(
     index: IdentityIndex,
     people: _People,
     decision: Decision,
-    started: datetime | None,
-    *,
-    in_thread: bool = False,
+    weights: Weights,
 ) -> None:
-    """Step 3: pick the opportunity, or say why none (see module docstring)."""
+    """Step 3: pick the opportunity, or decide — with the reason — that it is none of them."""
     account = decision.account_id
     when = item.occurred_at
     candidates = [
         opp
         for opp in index.opportunities_by_account.get(account, [])  # type: ignore[arg-type]
-        if _open_at(opp, when) and not _predates(started, opp.opportunity_id, index)
+        if _open_at(opp, when)
     ]
-    via = _how_found(people)
+    via = _how_found(people, index)
     if not candidates:
         decision.status, decision.confidence = "associated", 0.9
-        decision.reason = f"{via}; the account has no opportunity open at the time"
+        decision.reason = f"{via}; {index.account_label(account)} has no deal open at the time"
         return
     subject = (item.subject or "").lower()
     for opp in candidates:
         if opp.opportunity_id.lower() in subject or (opp.name and opp.name.lower() in subject):
             decision.opportunity_id = opp.opportunity_id
             decision.status, decision.confidence = "associated", 0.95
-            decision.reason = f"the subject names {opp.opportunity_id}"
+            decision.reason = f"the subject names {index.deal_label(opp.opportunity_id)}"
             return
-    body = (item.body_excerpt or "").lower()
-    named = {p for p in index.products if p.lower() in subject}
-    # A body that tours several products (a platform overview) is evidence for none of them.
-    if sum(p.lower() in body for p in index.products) > 1:
-        body = ""
-    recent = index.recent_opportunity(people.contact_id, when)
-    # People alone are enough for a buyer's new email, a call or a meeting. A rep's new email,
-    # or a reply in a thread not filed under a deal, must also name the deal's product: reps
-    # write to their deal contacts about other things too (another product, a new need).
-    content_needed = item.kind == "email" and (in_thread or decision.direction == "outbound")
     scored = sorted(
-        (
-            (_score(opp, people, subject, body, named, recent, content_needed), opp)
-            for opp in candidates
-        ),
-        key=lambda s: (-s[0][0], s[1].opportunity_id),
+        ((weights.score(ev), ev) for ev in evidence(item, index, people, candidates)),
+        key=lambda s: (-s[0], s[1].opportunity.opportunity_id),
     )
-    (best, why), top = scored[0]
-    runner_up = scored[1][0][0] if len(scored) > 1 else 0.0
-    if best >= LINK_AT and best - runner_up >= MARGIN:
-        decision.opportunity_id = top.opportunity_id
+    (best, top), runner_up = scored[0], (scored[1][0] if len(scored) > 1 else weights.floor)
+    if best >= weights.link_at and best - runner_up >= weights.margin:
+        decision.opportunity_id = top.opportunity.opportunity_id
         decision.status = "associated"
-        decision.confidence = round(min(0.95, 0.4 + best / 2), 2)
-        only = " (the only one open)" if len(candidates) == 1 else ""
-        decision.reason = f"{via}; {top.opportunity_id}{only}: {why}"
+        decision.confidence = weights.confidence(best)
+        decision.reason = f"{via}; {describe(top, index)}"
         return
-    strong = [(s, o) for s, o in scored if s[0] >= REVIEW_AT]
-    if len(strong) > 1 or (strong and best < LINK_AT):
-        decision.status, decision.confidence = "needs_review", round(best, 2)
+    # Evidence that points at a deal without singling it out, or a deal the contact buys on
+    # (or the only one open there) with nothing against it: a person decides.
+    strong = [ev for sc, ev in scored if sc >= weights.review_at and not ev.other_product]
+    plausible = [ev for _, ev in scored if (ev.role or ev.only) and not ev.other_product]
+    if len(strong) > 1 or strong or plausible:
+        decision.status, decision.confidence = "needs_review", weights.confidence(best)
         decision.suggestions = [
-            (o.opportunity_id, round(s[0], 2), s[1]) for s, o in scored if s[0] > 0
+            (ev.opportunity.opportunity_id, round(sc, 2), describe(ev, index))
+            for sc, ev in scored
+            if sc > weights.floor or ev in plausible
         ][:5]
-        names = ", ".join(o.opportunity_id for _, o in strong)
-        decision.reason = f"{via}; evidence does not single out one of {names}"
+        names = ", ".join(index.deal_label(ev.opportunity.opportunity_id) for ev in
+                          (strong if len(strong) > 1 else (strong or plausible)))  # fmt: skip
+        if len(strong) > 1:
+            decision.reason = f"{via}; the evidence does not single out one of {names}"
+        else:
+            decision.reason = f"{via}; {names} is likely but not certain: a person decides"
         return
     decision.status, decision.confidence = "associated", 0.9
-    decision.reason = (
-        f"{via}; nothing ties it to one of the {len(candidates)} open opportunities there"
+    decision.reason = f"{via}; {_why_none(scored, index, people)}"
+
+
+def _why_none(scored: list[tuple[float, Evidence]], index: IdentityIndex, people: _People) -> str:
+    """Why an activity at an account with open deals belongs to none of them, in words."""
+    against = [ev for _, ev in scored if ev.other_product]
+    if against:
+        return (
+            f"it is about {', '.join(sorted(against[0].named))}, which none of the "
+            f"{len(scored)} open deal{'s' if len(scored) > 1 else ''} there is about"
+        )
+    who = index.contact_label(people.contact_id) if people.contact_id else "nobody on it"
+    return (
+        f"{who} is in the buying group of none of the {len(scored)} deals open there, "
+        "and nothing else points at one"
     )
 
 
@@ -294,52 +326,49 @@ def _open_at(opp: OpenOpportunity, when: datetime) -> bool:
     return opp.closed_at is None or when <= opp.closed_at + AFTER_CLOSED
 
 
-def _score(
-    opp: OpenOpportunity,
-    people: _People,
-    subject: str,
-    body: str,
-    named: set[str],
-    recent: str | None,
-    content_needed: bool = False,
-) -> tuple[float, str]:
-    score, why, content = 0.0, [], False
-    roles = people.contacts & opp.contacts
-    if roles:
-        score += 0.45
-        why.append(f"contact {', '.join(sorted(roles))} has a role on it")
-    if opp.owner_rep_id and (
-        opp.owner_rep_id == people.rep_id
-        or any(rep == opp.owner_rep_id for _, rep, _ in people.participants)
-    ):
-        score += 0.25
-        why.append(f"its owner {opp.owner_rep_id} took part")
-    if opp.product:
-        product = opp.product.lower()
-        if opp.product in named:
-            score += 0.35
-            content = True
-            why.append(f"its product {opp.product!r} is in the subject")
-        elif named:
-            # The subject is about another product: evidence against this deal.
-            score -= 0.5
-            why.append(f"the subject names {', '.join(sorted(named))}, not {opp.product!r}")
-        elif product in body:
-            score += 0.15
-            content = True
-            why.append(f"its product {opp.product!r} is in the body")
-    if recent == opp.opportunity_id:
-        score += 0.2
-        why.append("the contact's latest activity was filed under it")
-    if content_needed and not content and score > 0:
-        score = min(score, 0.3)
-        why.append("but the message does not name its product")
-    return score, "; ".join(why) or "no evidence"
+def evidence(
+    item: Captured, index: IdentityIndex, people: _People, candidates: list[OpenOpportunity]
+) -> list[Evidence]:
+    """What ties the activity to each candidate opportunity (see :class:`Evidence`)."""
+    subject = (item.subject or "").lower()
+    body = (item.body_excerpt or "").lower()
+    named_subject = {p for p in index.products if p.lower() in subject}
+    named_body = {p for p in index.products if p.lower() in body}
+    # A body that tours several products (a platform overview) is evidence for none of them.
+    if len(named_body) > 1:
+        named_body = set()
+    recent = index.recent_opportunity(people.contact_id, item.occurred_at)
+    reps = {people.rep_id} | {rep for _, rep, _ in people.participants if rep}
+    out = []
+    for opp in candidates:
+        roles = people.contacts & opp.contacts
+        named = named_subject or named_body
+        out.append(
+            Evidence(
+                opportunity=opp,
+                role=bool(roles),
+                roles=frozenset(roles),
+                owner=bool(opp.owner_rep_id and opp.owner_rep_id in reps),
+                only=len(candidates) == 1,
+                product_subject=bool(opp.product and opp.product in named_subject),
+                product_body=bool(
+                    opp.product and opp.product not in named_subject and opp.product in named_body
+                ),
+                # Only a subject speaks against a deal: bodies mention other products in passing.
+                other_product=bool(
+                    opp.product and named_subject and opp.product not in named_subject
+                ),
+                recent=recent == opp.opportunity_id,
+                named=frozenset(named),
+            )
+        )
+    return out
 
 
-def _how_found(people: _People) -> str:
+def _how_found(people: _People, index: IdentityIndex) -> str:
     if people.contact_id and people.contact_id.startswith("auto-"):
-        return f"new contact at the account's domain ({people.main.address if people.main else ''})"
+        address = people.main.address if people.main else ""
+        return f"{address} is new at {index.account_label(people.account_id)}"
     if people.contact_id:
-        return f"contact {people.contact_id}"
-    return f"{people.reason or 'domain'} at account {people.account_id}"
+        return f"it is with {index.contact_label(people.contact_id)}"
+    return f"{people.reason or 'by its domain'}: {index.account_label(people.account_id)}"

@@ -6,8 +6,11 @@ For each of contact, account and opportunity, over every activity in ``truth/act
 - **recall** = activities filed under the true record / activities that truly have one.
 
 An activity that was dropped or never captured counts as filed under nothing. Also reported: the
-share of stored activities left for review, and how the filters treated the noise (internal mail,
-newsletters, auto-replies, personal mail) against real sales activity.
+share of stored activities left for review; of the **deal activities** (those the truth files under
+an opportunity), the share waiting for review and the share **silently left at account level**
+(stored as associated to the account with no opportunity and no person asked: the failure a
+manager never sees); and how the filters treated the noise (internal mail, newsletters,
+auto-replies, personal mail) against real sales activity.
 """
 
 from __future__ import annotations
@@ -52,11 +55,23 @@ class Evaluation:
     noise_dropped: int
     sales_dropped: int
     missing: int  # in the truth, neither stored nor dropped
+    deal_activities: int = 0  # in the truth, filed under an opportunity
+    deal_review: int = 0  # of those, waiting for review
+    deal_silent: int = 0  # of those, stored under the account only with nobody asked
     wrong_opportunities: Counter[str] = field(default_factory=Counter)  # reasons of wrong links
 
     @property
     def review_rate(self) -> float | None:
         return self.needs_review / self.stored if self.stored else None
+
+    @property
+    def silent_rate(self) -> float | None:
+        """Deal activities silently left at account level / deal activities."""
+        return self.deal_silent / self.deal_activities if self.deal_activities else None
+
+    @property
+    def deal_review_rate(self) -> float | None:
+        return self.deal_review / self.deal_activities if self.deal_activities else None
 
 
 def _value(cell: str | None) -> str | None:
@@ -75,8 +90,8 @@ def evaluate_association(store: Store, truth_dir: Path) -> Evaluation:
         )
     with store.session() as s:
         stored = {
-            (kind, sid): (contact, account, opp, status, reason)
-            for kind, sid, contact, account, opp, status, reason in s.execute(
+            (kind, sid): (contact, account, opp, status, reason, int(bool(manual)))
+            for kind, sid, contact, account, opp, status, reason, manual in s.execute(
                 select(
                     Activity.kind,
                     Activity.source_id,
@@ -85,6 +100,7 @@ def evaluate_association(store: Store, truth_dir: Path) -> Evaluation:
                     Activity.opportunity_id,
                     Activity.status,
                     Activity.reason,
+                    Activity.manual,
                 )
             )
         }
@@ -113,6 +129,12 @@ def evaluate_association(store: Store, truth_dir: Path) -> Evaluation:
                 _value(row["opportunity_id"]),
             )
             predicted = got[:3] if got else (None, None, None)
+            if truth[2] is not None:
+                ev.deal_activities += 1
+                if got and got[3] == "needs_review":
+                    ev.deal_review += 1
+                elif got and got[3] == "associated" and got[1] and got[2] is None:
+                    ev.deal_silent += 1 - got[5]
             for name, t, p in zip(FIELDS, truth, predicted, strict=True):
                 c = counts[name]
                 c[0] += p is not None and p == t
@@ -128,9 +150,9 @@ def _rule(reason: str) -> str:
     """Which association rule a stored reason comes from, for grouping mistakes."""
     for marker, rule in (
         ("by a person", "a person's choice"),
-        ("thread of", "inherited from the thread"),
-        ("subject names", "the subject names the opportunity"),
-        ("the only one open", "people evidence on the only open opportunity"),
+        ("of its thread", "inherited from the thread"),
+        ("the subject names", "the subject names the opportunity"),
+        ("the only deal open", "evidence on the only open opportunity"),
     ):
         if marker in reason:
             return rule

@@ -18,8 +18,10 @@ from publicsuffixlist import PublicSuffixList
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from rightturn.associate.weights import DEFAULT, Weights
 from rightturn.crm.identity import NATIONAL, national_digits
 from rightturn.crm.model import (
+    Account,
     AccountDomain,
     Activity,
     BlocklistEntry,
@@ -29,6 +31,7 @@ from rightturn.crm.model import (
     Opportunity,
     OpportunityContact,
     Product,
+    Rep,
     RepEmail,
     RepPhone,
 )
@@ -100,6 +103,31 @@ class IdentityIndex:
     filed: dict[str, list[tuple[datetime, str]]] = field(default_factory=lambda: defaultdict(list))
     by_national: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
     recent_window: timedelta = timedelta(days=21)
+    # Names for the reasons people read: contact -> (name, title), account and rep -> name.
+    contact_names: dict[str, tuple[str | None, str | None]] = field(default_factory=dict)
+    account_names: dict[str, str] = field(default_factory=dict)
+    rep_names: dict[str, str] = field(default_factory=dict)
+    weights: Weights = DEFAULT
+
+    # --- names for reasons --------------------------------------------------------------------
+
+    def account_label(self, account_id: str | None) -> str:
+        return self.account_names.get(account_id or "", account_id or "no account")
+
+    def rep_label(self, rep_id: str | None) -> str:
+        return self.rep_names.get(rep_id or "", rep_id or "nobody")
+
+    def contact_label(self, contact_id: str | None) -> str:
+        """``Chidi Hart (Facilities Director, Canyon Peak)``, as far as the CRM knows it."""
+        name, title = self.contact_names.get(contact_id or "", (None, None))
+        account = self.account_of_contact.get(contact_id or "")
+        where = ", ".join(x for x in (title, self.account_names.get(account or "")) if x)
+        who = name or contact_id or "an unknown contact"
+        return f"{who} ({where})" if where else who
+
+    def deal_label(self, opportunity_id: str | None) -> str:
+        opp = self.opportunities.get(opportunity_id or "")
+        return (opp.name if opp and opp.name else None) or opportunity_id or "no deal"
 
     # --- look-ups ---------------------------------------------------------------------------
 
@@ -178,8 +206,11 @@ class IdentityIndex:
 
     # --- growing during a run ---------------------------------------------------------------
 
-    def add_contact(self, contact_id: str, account_id: str | None, address: str) -> None:
+    def add_contact(
+        self, contact_id: str, account_id: str | None, address: str, name: str | None = None
+    ) -> None:
         self.account_of_contact[contact_id] = account_id
+        self.contact_names.setdefault(contact_id, (name or address, None))
         target = self.contacts_by_email if "@" in address else self.contacts_by_phone
         target[address].append(contact_id)
 
@@ -197,9 +228,15 @@ def load_index(session: Session) -> IdentityIndex:
         index.contacts_by_email[email].append(contact)
     for phone, contact in session.execute(select(ContactPhone.phone, ContactPhone.contact_id)):
         index.contacts_by_phone[phone].append(contact)
-    index.account_of_contact = dict(
-        session.execute(select(Contact.contact_id, Contact.account_id)).tuples().all()
-    )
+    for contact_id, account_id, name, title in session.execute(
+        select(Contact.contact_id, Contact.account_id, Contact.name, Contact.title)
+    ):
+        index.account_of_contact[contact_id] = account_id
+        if name or title:
+            index.contact_names[contact_id] = (name, title)
+    accounts = select(Account.account_id, Account.name)
+    index.account_names = dict(session.execute(accounts).tuples().all())
+    index.rep_names = dict(session.execute(select(Rep.rep_id, Rep.name)).tuples().all())
     for domain, account in session.execute(select(AccountDomain.domain, AccountDomain.account_id)):
         index.account_by_domain[domain] = account
         # A registrable domain belongs to the account that owns it outright, else to the first

@@ -432,6 +432,11 @@ def evaluate_association_command(
         f"{ev.sales_dropped:,}.",
         highlight=False,
     )
+    console.print(
+        f"{ev.deal_activities:,} deal activities: {_pct(ev.deal_review_rate)} waiting for review, "
+        f"{_pct(ev.silent_rate)} silently left at account level ({ev.deal_silent:,}).",
+        highlight=False,
+    )
     if ev.wrong_opportunities:
         console.print("Wrong opportunity links, by reason:")
         for reason, n in ev.wrong_opportunities.most_common(5):

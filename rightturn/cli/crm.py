@@ -134,9 +134,18 @@ def simulate(
     end: Annotated[
         str | None, typer.Option(help="Last simulated day (YYYY-MM-DD). Default: today.")
     ] = None,
+    style: Annotated[
+        str,
+        typer.Option(
+            help="How the org writes mail and ids: classic, terse, chatty or multi-deal "
+            "(see the README's table)."
+        ),
+    ] = "classic",
 ) -> None:
     """Write a realistic sales org as raw sources: CRM CSVs, mailboxes, calls, calendars."""
-    summary = _simulate(out, seed=seed, reps=reps, months=months, end=day(end, "--end"))
+    summary = _simulate(
+        out, seed=seed, reps=reps, months=months, end=day(end, "--end"), style=style
+    )
     console.print(
         f"Wrote {summary.reps:,} reps, {summary.accounts:,} accounts, "
         f"{summary.opportunities:,} opportunities, {summary.emails:,} emails, "
@@ -203,7 +212,9 @@ def demo(
 # --- helpers ------------------------------------------------------------------------------
 
 
-def _simulate(out: Path, *, seed: int, reps: int, months: int, end: date | None) -> Any:
+def _simulate(
+    out: Path, *, seed: int, reps: int, months: int, end: date | None, style: str = "classic"
+) -> Any:
     from rightturn.simulate import simulate_org
 
     with Progress(
@@ -223,7 +234,9 @@ def _simulate(out: Path, *, seed: int, reps: int, months: int, end: date | None)
             bar.update(task, completed=done, total=total)
 
         try:
-            return simulate_org(out, seed=seed, reps=reps, months=months, end=end, progress=tick)
+            return simulate_org(
+                out, seed=seed, reps=reps, months=months, end=end, style=style, progress=tick
+            )
         except ValueError as exc:
             raise RightturnError(str(exc)) from exc
 

@@ -5,5 +5,6 @@ with the capture code that later reads its output.
 """
 
 from .engine import SimulationSummary, simulate_org
+from .styles import STYLES, Style
 
-__all__ = ["SimulationSummary", "simulate_org"]
+__all__ = ["STYLES", "SimulationSummary", "Style", "simulate_org"]

@@ -20,9 +20,17 @@ from .ics import CalendarBuffer, Meeting
 from .mail import MailBuffer, Sender, new_message_id, render
 from .names import SELLER_DOMAIN, Phone
 from .org import PRODUCTS, Account, Contact, Counters, Product, Rep, Team
+from .styles import STYLES, Style
 from .writer import Tables
 
 REPLY_BASE = {"brief": 0.20, "verbose": 0.08}
+# What reps call the product when they do not name it.
+ALIASES = ("the platform", "our solution", "Brightwave", "the rollout", "the tool")
+# Subjects of deal mail that names neither the product nor the deal.
+GENERIC_SUBJECTS = (
+    "Following up", "Next steps", "{company} / Brightwave", "Our conversation", "Checking in",
+    "Quick question", "Proposal", "Timeline", "Notes from today", "{company} next steps",
+)  # fmt: skip
 # Weekday mornings (local) answer a little better; 40% of sends fall there, so the
 # multipliers average to 1 and keep the style averages where they are.
 MORNING, AFTERNOON = 1.12, 0.92
@@ -55,6 +63,19 @@ class Thread:
     colleague: Rep | None = None
 
 
+@dataclass(slots=True)
+class Sequence:
+    """A prospecting sequence whose output is held until the rep's deals are known: a rep does
+    not cold-prospect anyone at an account where they are working an open deal, and a sequence
+    that goes on after the deal it led to was created is the deal's from then on."""
+
+    contact: Contact
+    thread: Thread
+    held: list[tuple[object, tuple]] = field(default_factory=list)
+    times: list[datetime] = field(default_factory=list)
+    deal: Deal | None = None
+
+
 class TeamRun:
     """Generates and writes everything for one team; holds only that team's buffers."""
 
@@ -67,7 +88,9 @@ class TeamRun:
         start_at: datetime,
         end_at: datetime,
         months: int,
+        style: Style | None = None,
     ) -> None:
+        self.style = style or STYLES["classic"]
         self.rng = rng
         self.team = team
         self.c = counters
@@ -79,6 +102,10 @@ class TeamRun:
         self.cal = CalendarBuffer()
         self.calls: list[tuple[datetime, list[str]]] = []
         self.senders: dict[str, list[Sender]] = {}
+        self._held: Sequence | None = None  # the sequence whose output is being held
+        self.sequences: list[Sequence] = []  # the current rep's, until release()
+        self.deals: list[Deal] = []  # the current rep's
+        self.deal_mails: dict[str, int] = {}  # rep emails per deal, for off-topic mail
         for rep in team.members:
             self.senders[rep.rep_id] = [Sender(rep.addr, rep.emails[0], rep.tz)]
             for alias in rep.emails[1:]:
@@ -137,16 +164,65 @@ class TeamRun:
         responds_to: str = "",
         buyer_action: str = "",
     ) -> None:
-        self.t.row(
-            "truth/activities.csv",
-            [
-                kind, source_id, rep.rep_id, iso(when), category, direction,
-                contact.contact_id if contact else "",
-                contact.account.account_id if contact else "",
-                opp.opportunity_id if opp else "none",
-                style, template, responds_to, buyer_action,
-            ],
-        )  # fmt: skip
+        row = [
+            kind, source_id, rep.rep_id, iso(when), category, direction,
+            contact.contact_id if contact else "",
+            contact.account.account_id if contact else "",
+            opp.opportunity_id if opp else "none",
+            style, template, responds_to, buyer_action,
+        ]  # fmt: skip
+        if self._held is not None:
+            self._held.times.append(when)
+            self._held.held.append(("truth", (when, row)))
+        else:
+            self.t.row("truth/activities.csv", row)
+
+    def out(self, op, *args) -> None:  # type: ignore[no-untyped-def]
+        """Write (mail, a call, a meeting, a row) now, or hold it with the open sequence."""
+        if self._held is not None:
+            self._held.held.append((op, args))
+        else:
+            op(*args)
+
+    # --- prospecting sequences, held until the rep's deals are known -------------------------
+
+    def begin_sequence(self, contact: Contact, thread: Thread) -> Sequence:
+        self._held = Sequence(contact, thread)
+        self.sequences.append(self._held)
+        return self._held
+
+    def end_sequence(self) -> None:
+        self._held = None
+
+    def release(self) -> None:
+        """Write the rep's held sequences: drop those at an account where the rep was then working
+        an open deal (unless the sequence led to a deal), and file what a sequence wrote after its
+        deal was created under that deal."""
+        for seq in self.sequences:
+            if seq.deal is None and self._collides(seq):
+                continue
+            for op, args in seq.held:
+                if op == "truth":
+                    when, row = args
+                    if seq.deal is not None and when >= seq.deal.created_at:
+                        row[8] = seq.deal.opportunity_id
+                    self.t.row("truth/activities.csv", row)
+                else:
+                    op(*args)  # type: ignore[operator]
+        self.sequences.clear()
+
+    def _collides(self, seq: Sequence) -> bool:
+        if not seq.times:
+            return False
+        first, last = min(seq.times), max(seq.times)
+        # Not at anyone at an account where the rep is working a deal: that is the deal's
+        # buying group growing, which the deal's own activity already is.
+        return any(
+            d.account is seq.contact.account
+            and d.created_at <= last
+            and first <= (d.closed_at or self.end_at)
+            for d in self.deals
+        )
 
     def email(
         self,
@@ -182,7 +258,7 @@ class TeamRun:
             alternative=self.rng.random() < alternative,
             boundary=f"=_bw_{self.mail.seq:x}_{self.rng.getrandbits(32):08x}",
         )
-        self.mail.add(owners, when, sender.email, raw)
+        self.out(self.mail.add, owners, when, sender.email, raw)
         return msg_id
 
     def call(
@@ -207,11 +283,12 @@ class TeamRun:
         theirs = names.fmt_phone(other, rng.randrange(6))
         call_id = self.c.next_call()
         a, b = (mine, theirs) if direction == "outbound" else (theirs, mine)
-        self.calls.append((when, [call_id, iso(when), a, b, direction, duration, outcome]))
+        row = [call_id, iso(when), a, b, direction, duration, outcome]
+        self.out(self.calls.append, (when, row))
         return call_id, outcome
 
     def meeting(self, owners: list[str], m: Meeting) -> None:
-        self.cal.add(owners, m)
+        self.out(self.cal.add, owners, m)
 
     # --- buyer-facing mail -------------------------------------------------------------------
 
@@ -238,8 +315,11 @@ class TeamRun:
         category: str,
         opp: Deal | None,
         product: str,
+        *,
+        hide: bool = False,
     ) -> tuple[str, bool]:
-        """A rep-written buyer email; returns (Message-ID, whether the buyer replies)."""
+        """A rep-written buyer email; returns (Message-ID, whether the buyer replies). With
+        ``hide`` the rep calls the product something else ("the platform")."""
         rng = self.rng
         style = "brief" if rng.random() < rep.brief_share else "verbose"
         f = self.fields(rep, contact, product)
@@ -251,11 +331,16 @@ class TeamRun:
                 tid, body = text.brief_followup(rng, f)
             elif kind == "schedule":
                 tid, body = text.brief_deal(rng, f, "brief-schedule")
+            elif kind == "cross_sell":
+                tid, body = text.cross_sell(rng, f)
             else:
                 tid, body = text.brief_deal(rng, f)
         else:
             tid = "verbose-deal-recap" if kind == "deal" and rng.random() < 0.5 else None
             tid, subject, body = text.verbose(rng, f, tid)
+        if hide and product:
+            alias = rng.choice(ALIASES)
+            subject, body = subject.replace(product, alias), body.replace(product, alias)
         if not thread.subject:
             thread.subject = subject or f"{product} for {contact.account.name}"
             subj = thread.subject
@@ -357,14 +442,15 @@ class TeamRun:
     # --- opportunities -----------------------------------------------------------------------
 
     def opportunities(
-        self, rep: Rep, territory: list[Account], seeds: list[tuple[datetime, Contact]]
+        self, rep: Rep, territory: list[Account], seeds: list[tuple[datetime, Sequence]]
     ) -> None:
         """Create ~8 opportunities a month (prospecting replies first, then inbound and
-        expansion), write their CRM rows and truth, and simulate each deal's activity."""
-        rng = self.rng
+        expansion), write their CRM rows and truth, and simulate each deal's activity; then
+        the rep's off-topic mail and held prospecting sequences."""
+        rng, st = self.rng, self.style
         target = round(8 * self.months * rng.uniform(0.85, 1.15))
-        plan: list[tuple[datetime, str, Contact | None]] = [
-            (t, "prospecting", c) for t, c in seeds if t <= self.end_at
+        plan: list[tuple[datetime, str, Sequence | None]] = [
+            (t, "prospecting", seq) for t, seq in seeds if t <= self.end_at
         ]
         for _ in range(max(0, target - len(plan))):
             day = self.random_day(self.start_at, self.end_at - timedelta(days=1))
@@ -373,11 +459,18 @@ class TeamRun:
         plan.sort(key=lambda p: p[0])
         by_account: dict[str, list[Deal]] = {}
         won_accounts: list[Account] = []
-        for created, source, contact in plan:
+        for created, source, seq in plan:
             if created > self.end_at:
                 continue
+            contact = seq.contact if seq is not None else None
             if contact is None:
-                if source == "expansion":
+                busy = [
+                    a for a in territory
+                    if any(self._open_at(d, created) for d in by_account.get(a.account_id, []))
+                ]  # fmt: skip
+                if st.concurrent and busy and rng.random() < st.concurrent:
+                    account = rng.choice(busy)  # another deal where one is already open
+                elif source == "expansion":
                     done = [
                         a
                         for a in won_accounts
@@ -395,19 +488,76 @@ class TeamRun:
                 contact = rng.choice(account.contacts)
                 free, live = self._free_products(by_account, account, created)
             product = rng.choice(free)
-            if live and rng.random() < 0.3:  # the same champion on a second, concurrent deal
+            pitched = [p for p in free if seq is not None and p.name in seq.thread.subject]
+            if pitched:  # the deal is for what the prospecting mail was about
+                product = pitched[0]
+            if live and rng.random() < st.same_champion:  # the same champion on a second deal
                 contact = rng.choice(live).engaged[0]
             deal = plan_deal(
                 rng, self.c.next_opportunity(), rep, account, contact, product, source,
                 created, self.end_at,
             )  # fmt: skip
             by_account.setdefault(account.account_id, []).append(deal)
+            self.deals.append(deal)
             if deal.status == "won":
                 rep.won_revenue += deal.amount
                 if account not in won_accounts:
                     won_accounts.append(account)
             self.write_deal(deal)
-            self.deal_activity(deal)
+            lead = None
+            if seq is not None and seq.contact in deal.engaged:
+                seq.deal = deal  # the sequence led to this deal
+                if st.continue_thread and rng.random() < st.continue_thread:
+                    lead = seq.thread
+            self.deal_activity(deal, lead)
+        self.off_topic(rep, by_account)
+        self.release()
+        self.deals.clear()
+        self.deal_mails.clear()
+
+    def deal_subject(self, d: Deal) -> str:
+        """The subject a rep gives a deal thread: naming the product, or (by the style) not."""
+        st = self.style
+        if st.name_product >= 1 or self.rng.random() < st.name_product:
+            return f"{d.product.name} for {d.account.name}"
+        return self.rng.choice(GENERIC_SUBJECTS).format(company=d.account.name)
+
+    def off_topic(self, rep: Rep, by_account: dict[str, list[Deal]]) -> None:
+        """Mail to deal contacts about something else: another product for their company,
+        one the account has no open deal on. The truth files it under no opportunity."""
+        rng, rate = self.rng, self.style.off_topic
+        if rate <= 0:
+            return
+        for d in self.deals:
+            for _ in range(self.deal_mails.get(d.opportunity_id, 0)):
+                if rng.random() >= rate:
+                    continue
+                stop = min(d.closed_at or self.end_at, self.end_at)
+                if stop <= d.created_at + timedelta(days=1):
+                    continue
+                when, morning = self.business(
+                    self.random_day(d.created_at + timedelta(days=1), stop), rep.tz
+                )
+                if not d.created_at < when < stop:
+                    continue
+                contact = rng.choice(d.engaged)
+                open_products = {
+                    o.product.name
+                    for o in by_account.get(d.account.account_id, [])
+                    if self._open_at(o, when)
+                }
+                others = [p for p in PRODUCTS if p.name not in open_products]
+                if not others:
+                    continue
+                other = rng.choice(others).name
+                subject = rng.choice(text.CROSS_SELL_SUBJECTS).format(
+                    product=other, company=d.account.name
+                )
+                thread = Thread(subject)
+                msg_id, yes = self.rep_mail(
+                    rep, contact, "cross_sell", thread, when, morning, "cross_sell", None, other
+                )
+                self.answer(rep, contact, thread, msg_id, when, yes, "cross_sell", None)
 
     def _free_products(
         self, by_account: dict[str, list[Deal]], account: Account, t: datetime
@@ -452,22 +602,28 @@ class TeamRun:
             return self.team.manager
         return self.rng.choice(others)
 
-    def deal_activity(self, d: Deal) -> None:
-        """Mail, calls and meetings on a live deal, sparse while it is stalled."""
-        rng, rep = self.rng, d.owner
+    def deal_activity(self, d: Deal, lead: Thread | None = None) -> None:
+        """Mail, calls and meetings on a live deal, sparse while it is stalled. ``lead`` is the
+        prospecting thread the deal's mail goes on in, when it does."""
+        rng, rep, st = self.rng, d.owner, self.style
         stop = min(d.closed_at or self.end_at, self.end_at)
-        thread = Thread(f"{d.product.name} for {d.account.name}")
+        thread = lead if lead is not None else Thread(self.deal_subject(d))
         product = d.product.name
         when, morning = self.after(d.created_at, rep.tz, 0.05, 2)
         k = 0
         while when < stop:
             contact = d.engaged[k % len(d.engaged)]
             k += 1
-            thread.colleague = self.colleague(rep) if rng.random() < 0.1 else None
-            msg_id, yes = self.rep_mail(rep, contact, "deal", thread, when, morning, "deal", d,
-                                        product)  # fmt: skip
-            self.answer(rep, contact, thread, msg_id, when, yes, "deal", d, stop)
-            thread.colleague = None
+            mail_thread = thread
+            if st.fresh_thread and k > 1 and rng.random() < st.fresh_thread:
+                mail_thread = Thread(self.deal_subject(d))  # a new thread for this email
+            hide = st.name_product < 1 and rng.random() >= st.name_product
+            mail_thread.colleague = self.colleague(rep) if rng.random() < 0.1 else None
+            msg_id, yes = self.rep_mail(rep, contact, "deal", mail_thread, when, morning, "deal",
+                                        d, product, hide=hide)  # fmt: skip
+            self.deal_mails[d.opportunity_id] = self.deal_mails.get(d.opportunity_id, 0) + 1
+            self.answer(rep, contact, mail_thread, msg_id, when, yes, "deal", d, stop)
+            mail_thread.colleague = None
             if rng.random() < 0.3 or (len(d.engaged) > 1 and k <= len(d.engaged)):
                 # Buyers write first too; on multi-threaded deals each contact speaks up.
                 at, _ = self.after(when, contact.tz, 1, 6)
@@ -475,6 +631,8 @@ class TeamRun:
                     author = d.engaged[(k - 1) % len(d.engaged)]
                     subj, body = rng.choice(text.BUYER_DEAL_MAIL)
                     f = self.fields(rep, author, product)
+                    if st.name_product < 1 and rng.random() >= st.name_product:
+                        f["product"] = rng.choice(ALIASES)
                     fresh = Thread(f"{subj.format(**f)} - {d.account.name}")
                     self.buyer_mail(rep, author, fresh, at, body.format(**f), "deal", d)
             if rng.random() < 0.4:

@@ -12,6 +12,7 @@ from pathlib import Path
 from . import noise, org, prospecting, writer
 from .activity import TeamRun
 from .org import PRODUCTS, Counters
+from .styles import Style, style_named
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,7 @@ class SimulationSummary:
     start: date
     end: date
     seed: int
+    style: str = "classic"
 
 
 def period_start(end: date, months: int) -> date:
@@ -51,6 +53,7 @@ def simulate_org(
     reps: int = 20,
     months: int = 12,
     end: date | None = None,
+    style: str | Style = "classic",
     progress: Callable[[int, int], None] | None = None,
 ) -> SimulationSummary:
     """Write a simulated B2B sales organisation to `out_dir` as raw sources plus truth.
@@ -62,7 +65,11 @@ def simulate_org(
 
     Raises ValueError for reps < 1, months < 1, or an `out_dir` that is a file or a
     non-empty directory that is not a previous simulation's output.
+
+    ``style`` (a name in ``styles.STYLES`` or a ``Style``) says how the org writes its mail and
+    its CRM ids; see :mod:`rightturn.simulate.styles`.
     """
+    style = style_named(style) if isinstance(style, str) else style
     if not isinstance(reps, int) or reps < 1:
         raise ValueError(f"reps must be a positive integer, got {reps!r}")
     if not isinstance(months, int) or months < 1:
@@ -76,7 +83,7 @@ def simulate_org(
     end_at = datetime.combine(end, time(23, 59, 59), tzinfo=UTC)
     writer.prepare(out_dir)
 
-    counters = Counters.for_org(reps, months)
+    counters = Counters.for_org(reps, months, ids=style.ids, seed=str(seed))
     tables = writer.Tables(out_dir)
     traits: list[org.Rep] = []
     totals = {"emails": 0, "copies": 0, "meetings": 0, "managers": 0, "teams": 0}
@@ -89,7 +96,7 @@ def simulate_org(
             rng = random.Random(f"rightturn-simulate:{seed}:{index}")
             team = org.build_team(rng, counters, index, layout, months)
             _write_team_crm(tables, team)
-            run = TeamRun(rng, team, counters, tables, start_at, end_at, months)
+            run = TeamRun(rng, team, counters, tables, start_at, end_at, months, style)
             noise.team_meetings(run)
             noise.internal(run, team.manager)
             noise.newsletters(run, team.manager)
@@ -132,8 +139,10 @@ def simulate_org(
         start=start,
         end=end,
         seed=seed,
+        style=style.name,
     )
-    writer.write_marker(out_dir, {**asdict(summary), "out_dir": None, "months": months})
+    marker = {**asdict(summary), "out_dir": None, "months": months, "style": style.name}
+    writer.write_marker(out_dir, marker)
     return summary
 
 

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 from . import names
 from .names import SELLER_DOMAIN, Phone
+from .styles import format_id
 
 # (name, timezone, home country); ordered so that even a 3-team org spans US and UK.
 REGIONS = [
@@ -144,12 +145,16 @@ class Counters:
     calls: int = 0
     phones: int = 0
     used_locals: set[str] = field(default_factory=set)
+    ids: str = "brightwave"  # the id scheme (styles.format_id)
+    seed: str = ""
 
     @classmethod
-    def for_org(cls, reps: int, months: int) -> Counters:
+    def for_org(cls, reps: int, months: int, ids: str = "brightwave", seed: str = "") -> Counters:
         """Widths from upper bounds on how many ids this org can issue."""
         acc = reps * (accounts_per_rep(months) + 10)
         return cls(
+            ids=ids,
+            seed=seed,
             rep_width=max(4, len(str(reps))),
             mgr_width=max(3, len(str(reps))),
             acc_width=max(5, len(str(acc))),
@@ -160,19 +165,22 @@ class Counters:
 
     def next_rep(self) -> str:
         self.reps += 1
-        return f"R{self.reps:0{self.rep_width}d}"
+        return format_id(self.ids, "rep", self.reps, self.rep_width, self.seed)
+
+    def manager_id(self, index: int) -> str:
+        return format_id(self.ids, "manager", index + 1, self.mgr_width, self.seed)
 
     def next_account(self) -> str:
         self.accounts += 1
-        return f"A{self.accounts:0{self.acc_width}d}"
+        return format_id(self.ids, "account", self.accounts, self.acc_width, self.seed)
 
     def next_contact(self) -> str:
         self.contacts += 1
-        return f"C{self.contacts:0{self.con_width}d}"
+        return format_id(self.ids, "contact", self.contacts, self.con_width, self.seed)
 
     def next_opportunity(self) -> str:
         self.opportunities += 1
-        return f"O{self.opportunities:0{self.opp_width}d}"
+        return format_id(self.ids, "opp", self.opportunities, self.opp_width, self.seed)
 
     def next_call(self) -> str:
         self.calls += 1
@@ -245,7 +253,7 @@ def build_team(
     tz = ZoneInfo(tz_name)
     first, last = names.person_name(rng)
     manager = Rep(
-        rep_id=f"M{index + 1:0{c.mgr_width}d}",
+        rep_id=c.manager_id(index),
         name=f"{first} {last}",
         first=first,
         emails=_seller_emails(rng, first, last, c),

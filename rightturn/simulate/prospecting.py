@@ -9,17 +9,17 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from .activity import TeamRun, Thread, poisson
+from .activity import Sequence, TeamRun, Thread, poisson
 from .ics import Meeting
 from .names import SELLER_DOMAIN
 from .org import Contact, Rep
 
 
-def sequences(run: TeamRun, rep: Rep, prospects: list[Contact]) -> list[tuple[datetime, Contact]]:
-    """Run the rep's prospecting sequences; returns (when, contact) of opportunities born
-    from replies."""
+def sequences(run: TeamRun, rep: Rep, prospects: list[Contact]) -> list[tuple[datetime, Sequence]]:
+    """Run the rep's prospecting sequences (held until the rep's deals are known: see
+    TeamRun.release); returns (when, sequence) of opportunities born from replies."""
     rng = run.rng
-    seeds: list[tuple[datetime, Contact]] = []
+    seeds: list[tuple[datetime, Sequence]] = []
     n = round(rng.uniform(15, 19) * run.months)
     last_start = run.end_at - timedelta(days=2)
     for i in range(n):
@@ -27,6 +27,7 @@ def sequences(run: TeamRun, rep: Rep, prospects: list[Contact]) -> list[tuple[da
         when, morning = run.business(run.random_day(run.start_at, last_start), rep.tz)
         planned = poisson(rng, rep.effort)
         thread = Thread("")
+        seq = run.begin_sequence(contact, thread)
         touches, replied_at = 0, None
         last_id = ""
         for k in range(planned + 1):
@@ -47,10 +48,11 @@ def sequences(run: TeamRun, rep: Rep, prospects: list[Contact]) -> list[tuple[da
                 replied_at = prospect_call(run, rep, contact, when)
             if replied_at:
                 break
-        run.t.row("truth/sequences.csv", [rep.rep_id, contact.contact_id, touches,
-                                           int(replied_at is not None)])  # fmt: skip
+        run.out(run.t.row, "truth/sequences.csv", [rep.rep_id, contact.contact_id, touches,
+                                                   int(replied_at is not None)])  # fmt: skip
         if replied_at:
-            seeds.extend(after_reply(run, rep, contact, thread, replied_at))
+            seeds.extend((t, seq) for t, _ in after_reply(run, rep, contact, thread, replied_at))
+        run.end_sequence()
     return seeds
 
 

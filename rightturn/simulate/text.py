@@ -106,6 +106,22 @@ BRIEF_DEAL = {
         "forecast.\n\n{rep_first}"
     ),
 }
+# A rep writing to someone on an open deal about something else: another product.
+CROSS_SELL_SUBJECTS = (
+    "{product} for {company}?", "A question about {product}", "Have you looked at {product}?",
+    "{product}: something for your other teams",
+)  # fmt: skip
+CROSS_SELL = {
+    "cross-sell-other-team": (
+        "Hi {first},\n\nSeparate from what we are working on: a few teams at companies like "
+        "{company} also use {product}. Would it be worth a short call with whoever owns that "
+        "area on your side?\n\n{rep_first}"
+    ),
+    "cross-sell-event": (
+        "Hi {first},\n\nUnrelated to our current project: we are running a session on "
+        "{product} for {industry} teams next month. Shall I save you a seat?\n\n{rep_first}"
+    ),
+}
 VERBOSE_INTRO = {
     "verbose-feature-tour": (
         "Introducing {product} for {company}",
@@ -320,6 +336,12 @@ def brief_deal(rng: random.Random, fields: dict[str, str], tid: str | None = Non
     if tid is None:
         tid = rng.choice(("brief-deal-next-step", "brief-deal-proposal", "brief-deal-checkin"))
     return tid, BRIEF_DEAL[tid].format(**fields)
+
+
+def cross_sell(rng: random.Random, fields: dict[str, str]) -> tuple[str, str]:
+    """(template id, body) for a brief mail about another product to a deal contact."""
+    tid = rng.choice(list(CROSS_SELL))
+    return tid, CROSS_SELL[tid].format(**fields)
 
 
 def verbose(rng: random.Random, fields: dict[str, str], tid: str | None = None):

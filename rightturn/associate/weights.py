@@ -1,0 +1,91 @@
+"""The evidence that ties an activity to one opportunity, and how much each piece weighs.
+
+Every candidate (an opportunity open at the account when the activity happened) gets the same
+yes/no features, so the rules can be read — and learned — the same way on any org:
+
+- ``role``: a participating contact is in its buying group (holds a contact role on it);
+- ``owner``: its owner took part (sent, received, called, organised or attended);
+- ``only``: it is the only opportunity open at the account then;
+- ``product_subject`` / ``product_body``: its product is named in the subject / the body;
+- ``other_product``: the activity names another product and not this one (evidence against);
+- ``recent``: the contact's latest filed activity (within 21 days) was filed under it.
+
+Content adds evidence and can speak against a deal, but it is never required: reps rarely name
+the product in a follow-up. The default weights are the hand-set rules below; an org's own review
+decisions can replace them with a logistic regression over the same features
+(:mod:`rightturn.associate.learn`), whose scores are probabilities.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, fields
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from rightturn.associate.identity import OpenOpportunity
+
+FEATURES = (
+    "role", "owner", "only", "product_subject", "product_body", "other_product", "recent",
+)  # fmt: skip
+
+
+@dataclass(frozen=True, eq=False)
+class Evidence:
+    """What ties one activity to one candidate opportunity."""
+
+    opportunity: OpenOpportunity
+    role: bool
+    roles: frozenset[str]  # the participating contacts in its buying group
+    owner: bool
+    only: bool
+    product_subject: bool
+    product_body: bool
+    other_product: bool
+    recent: bool
+    named: frozenset[str]  # products the activity names
+
+    def vector(self) -> list[float]:
+        return [float(getattr(self, f)) for f in FEATURES]
+
+
+@dataclass(frozen=True)
+class Weights:
+    """Feature weights and the thresholds that turn a score into link, review or none.
+
+    Hand-set (``learned=False``) scores are sums on an ad-hoc scale; learned ones are calibrated
+    probabilities (a logistic regression), with thresholds on that scale.
+    """
+
+    role: float = 0.45
+    owner: float = 0.25
+    only: float = 0.1
+    product_subject: float = 0.35
+    product_body: float = 0.15
+    other_product: float = -0.5
+    recent: float = 0.2
+    bias: float = 0.0
+    link_at: float = 0.6  # lowest score that may link an opportunity
+    margin: float = 0.25  # how far ahead of the runner-up it must be
+    review_at: float = 0.45  # evidence this strong for several opportunities calls for a person
+    floor: float = 0.0  # the score of no evidence at all
+    learned: bool = False
+    trained_on: int = 0  # decisions the weights were learned from
+
+    def score(self, ev: Evidence) -> float:
+        raw = self.bias + sum(
+            getattr(self, f) * x for f, x in zip(FEATURES, ev.vector(), strict=True)
+        )
+        return 1 / (1 + math.exp(-raw)) if self.learned else raw
+
+    def confidence(self, score: float) -> float:
+        """The stored confidence of a decision scored ``score``."""
+        if self.learned:
+            return round(score, 2)
+        return round(min(0.95, max(0.0, 0.4 + score / 2)), 2)
+
+    def as_dict(self) -> dict[str, float | bool | int]:
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+
+DEFAULT = Weights()
