@@ -154,6 +154,8 @@ def describe(ev: Evidence, index: IdentityIndex) -> str:
         parts.append(f"the text names its product {opp.product}")
     if ev.other_product:
         parts.append(f"but it names {', '.join(sorted(ev.named))}, not {opp.product}")
+    if ev.most_roles:
+        parts.append("more of its buying group took part than of any other deal's")
     if ev.recent:
         parts.append("the contact's latest activity was filed under it")
     return "; ".join(parts)
@@ -277,7 +279,8 @@ def _choose_opportunity(
         key=lambda s: (-s[0], s[1].opportunity.opportunity_id),
     )
     (best, top), runner_up = scored[0], (scored[1][0] if len(scored) > 1 else weights.floor)
-    if best >= weights.link_at and best - runner_up >= weights.margin:
+    # (rounded: 0.9 - 0.7 is 0.1999... in floating point)
+    if best >= weights.link_at and round(best - runner_up, 6) >= weights.margin:
         decision.opportunity_id = top.opportunity.opportunity_id
         decision.status = "associated"
         decision.confidence = weights.confidence(best)
@@ -339,8 +342,9 @@ def evidence(
         named_body = set()
     recent = index.recent_opportunity(people.contact_id, item.occurred_at)
     reps = {people.rep_id} | {rep for _, rep, _ in people.participants if rep}
+    role_counts = [len(people.contacts & opp.contacts) for opp in candidates]
     out = []
-    for opp in candidates:
+    for opp, count in zip(candidates, role_counts, strict=True):
         roles = people.contacts & opp.contacts
         named = named_subject or named_body
         out.append(
@@ -359,6 +363,10 @@ def evidence(
                     opp.product and named_subject and opp.product not in named_subject
                 ),
                 recent=recent == opp.opportunity_id,
+                # Only between buying groups that both took part: one role beats none already.
+                most_roles=count > 0
+                and sum(c > 0 for c in role_counts) > 1
+                and sum(c >= count for c in role_counts) == 1,
                 named=frozenset(named),
             )
         )

@@ -8,7 +8,9 @@ yes/no features, so the rules can be read — and learned — the same way on an
 - ``only``: it is the only opportunity open at the account then;
 - ``product_subject`` / ``product_body``: its product is named in the subject / the body;
 - ``other_product``: the activity names another product and not this one (evidence against);
-- ``recent``: the contact's latest filed activity (within 21 days) was filed under it.
+- ``recent``: the contact's latest filed activity (within 21 days) was filed under it;
+- ``most_roles``: several deals' buying groups took part, and more of its own than of any other's
+  (a meeting with three of one deal's contacts and one of another's).
 
 Content adds evidence and can speak against a deal, but it is never required: reps rarely name
 the product in a follow-up. The default weights are the hand-set rules below; an org's own review
@@ -27,6 +29,7 @@ if TYPE_CHECKING:
 
 FEATURES = (
     "role", "owner", "only", "product_subject", "product_body", "other_product", "recent",
+    "most_roles",
 )  # fmt: skip
 
 
@@ -43,6 +46,7 @@ class Evidence:
     product_body: bool
     other_product: bool
     recent: bool
+    most_roles: bool
     named: frozenset[str]  # products the activity names
 
     def vector(self) -> list[float]:
@@ -62,8 +66,9 @@ class Weights:
     only: float = 0.1
     product_subject: float = 0.35
     product_body: float = 0.15
-    other_product: float = -0.5
+    other_product: float = -1.0
     recent: float = 0.2
+    most_roles: float = 0.3
     bias: float = 0.0
     link_at: float = 0.6  # lowest score that may link an opportunity
     margin: float = 0.25  # how far ahead of the runner-up it must be

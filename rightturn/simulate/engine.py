@@ -86,7 +86,7 @@ def simulate_org(
     counters = Counters.for_org(reps, months, ids=style.ids, seed=str(seed))
     tables = writer.Tables(out_dir)
     traits: list[org.Rep] = []
-    totals = {"emails": 0, "copies": 0, "meetings": 0, "managers": 0, "teams": 0}
+    totals = {"emails": 0, "copies": 0, "meetings": 0, "calls": 0, "managers": 0, "teams": 0}
     done = 0
     try:
         tables.rows("crm/products.csv", [[p.name, p.series, p.list_price] for p in PRODUCTS])
@@ -116,6 +116,7 @@ def simulate_org(
             totals["emails"] += run.mail.distinct
             totals["copies"] += run.mail.copies
             totals["meetings"] += run.cal.distinct
+            totals["calls"] += len(run.calls)
             totals["managers"] += 1
             totals["teams"] += 1
             run.flush(out_dir)
@@ -134,7 +135,7 @@ def simulate_org(
         opportunities=counters.opportunities,
         emails=totals["emails"],
         mailbox_messages=totals["copies"],
-        calls=counters.calls,
+        calls=totals["calls"],  # written (a dropped prospecting sequence's calls are not)
         meetings=totals["meetings"],
         start=start,
         end=end,

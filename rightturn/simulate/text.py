@@ -112,14 +112,17 @@ CROSS_SELL_SUBJECTS = (
     "{product}: something for your other teams",
 )  # fmt: skip
 CROSS_SELL = {
-    "cross-sell-other-team": (
-        "Hi {first},\n\nSeparate from what we are working on: a few teams at companies like "
-        "{company} also use {product}. Would it be worth a short call with whoever owns that "
-        "area on your side?\n\n{rep_first}"
+    "brief-cross-sell-other-team": (
+        "Hi {first},\n\nSeparate from what we are working on together: a few teams at companies "
+        "like {company} also use {product}, mostly to save their managers a few hours a week. "
+        "Would it be worth a short call with whoever owns that area on your side? No rush at "
+        "all.\n\n{rep_first}"
     ),
-    "cross-sell-event": (
-        "Hi {first},\n\nUnrelated to our current project: we are running a session on "
-        "{product} for {industry} teams next month. Shall I save you a seat?\n\n{rep_first}"
+    "brief-cross-sell-event": (
+        "Hi {first},\n\nUnrelated to our current project: we are running a short session on "
+        "{product} for {industry} teams next month, with two customers walking through what "
+        "changed for them. Shall I save you or a colleague a seat? Happy to send the agenda "
+        "first.\n\n{rep_first}"
     ),
 }
 VERBOSE_INTRO = {

@@ -311,3 +311,47 @@ def test_a_copy_whose_message_id_was_rewritten_is_the_same_activity(crm: Store) 
     with crm.session() as s:
         ids = s.scalars(select(Activity.source_id).where(Activity.kind == "email")).all()
     assert ids == ["<orig@x>"]
+
+
+def test_a_follow_up_that_names_no_product_is_filed_under_the_deal_its_contact_buys_on(
+    crm: Store,
+) -> None:
+    run(crm, email("<f@x>", "alice@seller.io", ["dan@acme.com"], subject="Following up"))
+    a = stored(crm, "<f@x>")
+    assert (a.opportunity_id, a.status) == ("O1", "associated")
+    # Reasons in names people read; the ids stay in the structured fields.
+    assert "Dan Champion (RevOps, Acme) is in the buying group of Acme - Atlas" in a.reason
+    assert "its owner Alice Rep took part" in a.reason
+    assert "O1" not in a.reason and "C2" not in a.reason
+
+
+def test_a_prospecting_thread_that_goes_on_after_the_deal_was_created_is_the_deals(
+    crm: Store,
+) -> None:
+    before = datetime(2023, 10, 15, 15, tzinfo=UTC)  # no deal open at Acme yet
+    after = datetime(2024, 1, 10, 15, tzinfo=UTC)  # O1 (Dan's deal) was created on 2024-01-02
+    run(crm, email("<p1@x>", "alice@seller.io", ["dan@acme.com"], subject="Hi", when=before))
+    run(
+        crm,
+        email("<p2@x>", "dan@acme.com", ["alice@seller.io"], subject="Re: Hi", when=after,
+              in_reply_to="<p1@x>"),
+    )  # fmt: skip
+    first, reply = stored(crm, "<p1@x>"), stored(crm, "<p2@x>")
+    assert (first.account_id, first.opportunity_id, first.status) == ("A1", None, "associated")
+    assert "no deal open" in first.reason
+    assert (reply.opportunity_id, reply.status) == ("O1", "associated")
+
+
+def test_buying_group_activity_the_engine_cannot_link_waits_for_a_person_not_the_account(
+    crm: Store,
+) -> None:
+    # Bob does not own Dan's deal: Dan's role alone is not enough to link, and not nothing.
+    run(crm, email("<b@x>", "bob@seller.io", ["dan@acme.com"], subject="Catching up"))
+    a = stored(crm, "<b@x>")
+    assert (a.status, a.opportunity_id, a.account_id) == ("needs_review", None, "A1")
+    with crm.session() as s:
+        suggested = s.scalars(
+            select(Suggestion.opportunity_id).where(Suggestion.activity_id == a.activity_id)
+        ).all()
+    assert suggested[0] == "O1"
+    assert "Acme - Atlas" in a.reason

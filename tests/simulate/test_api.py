@@ -21,7 +21,7 @@ def _digest(root: Path) -> dict[str, str]:
 
 
 def test_public_surface_is_pinned():
-    assert sim.__all__ == ["SimulationSummary", "simulate_org"]
+    assert sim.__all__ == ["STYLES", "SimulationSummary", "Style", "simulate_org"]
 
 
 def test_same_seed_and_end_give_identical_bytes(tmp_path):
