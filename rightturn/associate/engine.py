@@ -47,7 +47,6 @@ class ThreadHint:
     opportunity_id: str | None
     account_id: str | None
     manual: bool
-    started_at: datetime | None = None  # when the thread's first message was sent
 
 
 @dataclass(frozen=True)

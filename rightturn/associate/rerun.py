@@ -7,8 +7,6 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Callable
-from dataclasses import replace
-from datetime import datetime
 
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
@@ -40,7 +38,6 @@ def reassociate(
             or 0
         )
     threads: dict[str, ThreadHint] = {}
-    starts: dict[str, datetime] = {}
     last_time, last_id, done = None, 0, 0
     while True:
         with store.session() as s:
@@ -67,10 +64,7 @@ def reassociate(
             decided: list[tuple[Activity, Decision]] = []
             for activity in page:
                 key = activity.thread_id or ""
-                starts.setdefault(key, activity.occurred_at)  # pages come in time order
                 hint = threads.get(key) if activity.kind == "email" else None
-                if hint is not None:
-                    hint = replace(hint, started_at=starts[key])
                 if activity.manual:
                     decision_hint = ThreadHint(activity.opportunity_id, activity.account_id, True)
                 else:

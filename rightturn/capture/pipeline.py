@@ -17,7 +17,7 @@ from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from rightturn.associate.engine import Decision, ThreadHint, associate
@@ -245,7 +245,7 @@ class _Batch:
             thread_id, hint = self._thread_of(item, threads)
             decision = associate(item, self.index, hint)
             self.writer.add(item, decision, thread_id, fp, subject_key(item.subject))
-            self._remember(item, thread_id, decision, hint)
+            self._remember(item, thread_id, decision)
             self.index.record_filed(decision.contact_id, item.occurred_at, decision.opportunity_id)
             self.stats.stored += 1
             self.stats.status[decision.status] += 1
@@ -298,23 +298,7 @@ class _Batch:
                     thread_id or source_id,
                     ThreadHint(opp, account, manual),
                 )
-        starts = self._thread_starts(sorted({t for t, _ in found.values()}))
-        return {
-            sid: (tid, replace(hint, started_at=starts.get(tid)))
-            for sid, (tid, hint) in found.items()
-        }
-
-    def _thread_starts(self, thread_ids: list[str]) -> dict[str, Any]:
-        """When each thread's first stored message was sent."""
-        starts: dict[str, Any] = {}
-        for start in range(0, len(thread_ids), CHUNK):
-            query = (
-                select(Activity.thread_id, func.min(Activity.occurred_at))
-                .where(Activity.thread_id.in_(thread_ids[start : start + CHUNK]))
-                .group_by(Activity.thread_id)
-            )
-            starts.update(self.s.execute(query).tuples().all())
-        return starts
+        return found
 
     def _thread_of(
         self, item: Captured, stored: dict[str, tuple[str, ThreadHint]]
@@ -361,17 +345,11 @@ class _Batch:
         row = self.s.execute(query).first()
         if row is None:
             return item.source_id, None
-        started = self._thread_starts([row.thread_id]).get(row.thread_id)
-        return row.thread_id, ThreadHint(
-            row.opportunity_id, row.account_id, row.manual, started_at=started
-        )
+        return row.thread_id, ThreadHint(row.opportunity_id, row.account_id, row.manual)
 
-    def _remember(
-        self, item: Captured, thread_id: str, decision: Decision, parent: ThreadHint | None
-    ) -> None:
+    def _remember(self, item: Captured, thread_id: str, decision: Decision) -> None:
         if item.kind == "email":
-            started = parent.started_at if parent and parent.started_at else item.occurred_at
-            hint = ThreadHint(decision.opportunity_id, decision.account_id, False, started)
+            hint = ThreadHint(decision.opportunity_id, decision.account_id, False)
             self.local[item.source_id] = (thread_id, hint)
             key = subject_key(item.subject)
             if key:
