@@ -73,6 +73,8 @@ class Decision:
     participants: list[tuple[Party, str | None, str | None]] = field(default_factory=list)
     suggestions: list[tuple[str, float, str]] = field(default_factory=list)
     new_contacts: list[NewContact] = field(default_factory=list)
+    # (score, evidence) for every candidate opportunity, when the choice was scored
+    scored: list[tuple[float, Evidence]] = field(default_factory=list)
 
 
 def auto_contact_id(address: str) -> str:
@@ -273,10 +275,12 @@ def _choose_opportunity(
             decision.status, decision.confidence = "associated", 0.95
             decision.reason = f"the subject names {index.deal_label(opp.opportunity_id)}"
             return
+    found = evidence(item, index, people, candidates)
     scored = sorted(
-        ((weights.score(ev), ev) for ev in evidence(item, index, people, candidates)),
+        zip(weights.scores(found), found, strict=True),
         key=lambda s: (-s[0], s[1].opportunity.opportunity_id),
     )
+    decision.scored = scored
     (best, top), runner_up = scored[0], (scored[1][0] if len(scored) > 1 else weights.floor)
     # (rounded: 0.9 - 0.7 is 0.1999... in floating point)
     if best >= weights.link_at and round(best - runner_up, 6) >= weights.margin:

@@ -9,7 +9,9 @@ An activity that was dropped or never captured counts as filed under nothing. Al
 share of stored activities left for review; of the **deal activities** (those the truth files under
 an opportunity), the share waiting for review and the share **silently left at account level**
 (stored as associated to the account with no opportunity and no person asked: the failure a
-manager never sees); and how the filters treated the noise (internal mail, newsletters,
+manager never sees); the opportunity score over the activities **no person filed** (what the
+engine did by itself: after review decisions, the fair before/after of re-association with
+weights learned from them); and how the filters treated the noise (internal mail, newsletters,
 auto-replies, personal mail) against real sales activity.
 """
 
@@ -22,7 +24,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from rightturn.crm.model import Activity, DroppedItem
+from rightturn.crm.model import Activity, AssociationModel, DroppedItem
 from rightturn.crm.store import Store
 from rightturn.errors import SourceError
 
@@ -59,6 +61,11 @@ class Evaluation:
     deal_review: int = 0  # of those, waiting for review
     deal_silent: int = 0  # of those, stored under the account only with nobody asked
     wrong_opportunities: Counter[str] = field(default_factory=Counter)  # reasons of wrong links
+    # The opportunity score over the activities no person filed: what the engine did by itself
+    # (after review decisions, the fair before/after of re-association with learned weights).
+    automatic: Score = field(default_factory=lambda: Score(0, 0, 0))
+    people_filed: int = 0  # activities a person filed (review decisions, with their threads)
+    learned_from: int | None = None  # decisions the org's weights were learned from; None: hand-set
 
     @property
     def review_rate(self) -> float | None:
@@ -105,8 +112,12 @@ def evaluate_association(store: Store, truth_dir: Path) -> Evaluation:
             )
         }
         dropped = set(s.execute(select(DroppedItem.kind, DroppedItem.source_id)).tuples().all())
+        learned_from = s.scalar(
+            select(AssociationModel.decisions).order_by(AssociationModel.model_id.desc()).limit(1)
+        )
     counts = {f: [0, 0, 0] for f in FIELDS}
-    ev = Evaluation({}, 0, 0, 0, 0, 0, 0, 0)
+    automatic = [0, 0, 0]
+    ev = Evaluation({}, 0, 0, 0, 0, 0, 0, 0, learned_from=learned_from)
     with path.open(newline="", encoding="utf-8") as handle:
         for row in csv.DictReader(handle):
             ev.activities += 1
@@ -140,9 +151,16 @@ def evaluate_association(store: Store, truth_dir: Path) -> Evaluation:
                 c[0] += p is not None and p == t
                 c[1] += p is not None
                 c[2] += t is not None
+            if got and got[5]:
+                ev.people_filed += 1
+            else:
+                automatic[0] += predicted[2] is not None and predicted[2] == truth[2]
+                automatic[1] += predicted[2] is not None
+                automatic[2] += truth[2] is not None
             if got and predicted[2] is not None and predicted[2] != truth[2]:
                 ev.wrong_opportunities[_rule(got[4] or "")] += 1
     ev.scores = {name: Score(*c) for name, c in counts.items()}
+    ev.automatic = Score(*automatic)
     return ev
 
 

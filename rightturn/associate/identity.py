@@ -24,6 +24,7 @@ from rightturn.crm.model import (
     Account,
     AccountDomain,
     Activity,
+    AssociationModel,
     BlocklistEntry,
     Contact,
     ContactEmail,
@@ -270,6 +271,11 @@ def load_index(session: Session) -> IdentityIndex:
     # Longest first, so "GTX Plus Pro" is found before "GTX Pro" in the same subject.
     index.products = sorted(names, key=len, reverse=True)
     index.blocklist = set(session.scalars(select(BlocklistEntry.entry)))
+    learned = session.scalar(
+        select(AssociationModel.weights).order_by(AssociationModel.model_id.desc()).limit(1)
+    )
+    if learned:
+        index.weights = Weights.from_dict(learned)
     filed = select(Activity.contact_id, Activity.occurred_at, Activity.opportunity_id).where(
         Activity.contact_id.is_not(None), Activity.opportunity_id.is_not(None)
     )

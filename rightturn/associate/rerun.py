@@ -12,7 +12,8 @@ from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from rightturn.associate.engine import Decision, ThreadHint, associate
-from rightturn.associate.identity import load_index
+from rightturn.associate.identity import IdentityIndex, load_index
+from rightturn.associate.weights import Weights
 from rightturn.capture.items import Captured, Party
 from rightturn.capture.store import suggestion_rows, write_new_contacts
 from rightturn.crm.model import Activity, ActivityParticipant, Suggestion
@@ -26,17 +27,29 @@ def has_activities(store: Store) -> bool:
         return s.scalar(select(Activity.activity_id).limit(1)) is not None
 
 
-def reassociate(
-    store: Store, *, progress: Callable[[int, int], None] | None = None
-) -> Counter[str]:
-    """Associate every activity no person decided again; returns counts of what changed."""
-    changed: Counter[str] = Counter()
+def replay(
+    store: Store,
+    index: IdentityIndex,
+    visit: Callable[[Session, list[tuple[Activity, Captured, ThreadHint | None]]], None],
+    *,
+    progress: Callable[[int, int], None] | None = None,
+    decide: Callable[[Activity, Captured, ThreadHint | None], Decision | None],
+) -> None:
+    """Walk every activity in time order, as capture saw them, one page per transaction.
+
+    ``decide`` returns its decision for each activity (None: keep what is stored; a person's
+    choice is always kept); its thread and the contact's latest filed deal are remembered for
+    what follows, as during capture, and a person's choice guides its thread.
+    ``visit`` gets each page with its items, in the page's transaction.
+    """
     with store.session() as s:
-        index = load_index(s)
         total = (
             s.scalar(select(Activity.activity_id).order_by(Activity.activity_id.desc()).limit(1))
             or 0
         )
+    # "The contact's latest filed activity" is rebuilt as the walk goes, so that an early
+    # activity sees what was filed before it, not the end of the history.
+    index.filed.clear()
     threads: dict[str, ThreadHint] = {}
     last_time, last_id, done = None, 0, 0
     while True:
@@ -61,25 +74,56 @@ def reassociate(
                 .order_by(ActivityParticipant.id)
             ):
                 parties[p.activity_id].append(Party(p.role, p.address, p.name, p.response))  # type: ignore[arg-type]
-            decided: list[tuple[Activity, Decision]] = []
+            walked = []
             for activity in page:
                 key = activity.thread_id or ""
                 hint = threads.get(key) if activity.kind == "email" else None
-                if activity.manual:
-                    decision_hint = ThreadHint(activity.opportunity_id, activity.account_id, True)
+                item = _item(activity, parties[activity.activity_id])
+                walked.append((activity, item, hint))
+                decision = decide(activity, item, hint)
+                if decision is None or activity.manual:
+                    filed = (activity.contact_id, activity.opportunity_id, activity.account_id)
                 else:
-                    decision = associate(
-                        _item(activity, parties[activity.activity_id]), index, hint
-                    )
-                    decided.append((activity, decision))
-                    decision_hint = ThreadHint(decision.opportunity_id, decision.account_id, False)
+                    filed = (decision.contact_id, decision.opportunity_id, decision.account_id)
+                index.record_filed(filed[0], activity.occurred_at, filed[1])
                 if activity.thread_id and (hint is None or not hint.manual):
-                    threads[activity.thread_id] = decision_hint
-            changed.update(_apply(s, decided))
+                    threads[activity.thread_id] = ThreadHint(
+                        filed[1], filed[2], bool(activity.manual)
+                    )
+            visit(s, walked)
             last_time, last_id = page[-1].occurred_at, page[-1].activity_id
             done += len(page)
         if progress:
             progress(done, total)
+
+
+def reassociate(
+    store: Store,
+    *,
+    progress: Callable[[int, int], None] | None = None,
+    weights: Weights | None = None,
+) -> Counter[str]:
+    """Associate every activity no person decided again; returns counts of what changed.
+
+    ``weights`` default to the org's: learned from its review decisions when it has them."""
+    changed: Counter[str] = Counter()
+    with store.session() as s:
+        index = load_index(s)
+    if weights is not None:
+        index.weights = weights
+    decisions: dict[int, Decision] = {}
+
+    def decide(activity: Activity, item: Captured, hint: ThreadHint | None) -> Decision | None:
+        if activity.manual:
+            return None
+        decisions[activity.activity_id] = decision = associate(item, index, hint)
+        return decision
+
+    def visit(s: Session, walked: list[tuple[Activity, Captured, ThreadHint | None]]) -> None:
+        decided = [(a, decisions.pop(a.activity_id)) for a, _, _ in walked if not a.manual]
+        changed.update(_apply(s, decided))
+
+    replay(store, index, visit, progress=progress, decide=decide)
     return changed
 
 

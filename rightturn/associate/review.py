@@ -20,6 +20,7 @@ from rightturn.crm.model import (
     Account,
     Activity,
     ActivityParticipant,
+    AssociationModel,
     Contact,
     Opportunity,
     Rep,
@@ -34,7 +35,6 @@ from rightturn.errors import NotFound, ParseError
 __all__ = [
     "EXCERPT",
     "ORDERS",
-    "SCORES_ARE_PROBABILITIES",
     "Resolution",
     "ReviewItem",
     "ReviewPage",
@@ -51,10 +51,6 @@ ORDERS: tuple[Order, ...] = ("oldest", "newest")
 EXCERPT = 300  # characters of a body (or call notes) shown in the queue
 THREAD_MESSAGES = 100  # messages of one thread shown on demand
 SENDER_ROLES = ("from", "caller", "organizer")
-# The engine's suggestion scores rank the candidates of one activity; they are not calibrated
-# probabilities, so the queue shows "1st choice", never "90%". Set this when they become
-# probabilities (the API then says "score_kind": "probability" and the panel shows percentages).
-SCORES_ARE_PROBABILITIES = False
 
 
 @dataclass(frozen=True)
@@ -95,7 +91,11 @@ class ReviewPage:
     previous_cursor: str | None = None
     start: int = 0
     order: Order = "oldest"
-    scores_are_probabilities: bool = SCORES_ARE_PROBABILITIES
+    # The hand-set rules' suggestion scores only rank one activity's candidates, so the queue
+    # shows "1st choice", never "90%"; once the org's weights are learned from its decisions
+    # (and re-association has rescored the queue with them) they are probabilities, and the API
+    # says "score_kind": "probability" and the panel shows percentages.
+    scores_are_probabilities: bool = False
 
 
 def excerpt(
@@ -232,6 +232,7 @@ def review_queue(
             or 0
         )
         items = _items(s, page, scope)
+        learned = s.scalar(select(AssociationModel.model_id).limit(1)) is not None
     last = page[-1]
     return ReviewPage(
         items,
@@ -243,6 +244,7 @@ def review_queue(
         if start > 0
         else None,
         start=start,
+        scores_are_probabilities=learned,
         order=order,
     )
 

@@ -14,7 +14,7 @@ yes/no features, so the rules can be read — and learned — the same way on an
 
 Content adds evidence and can speak against a deal, but it is never required: reps rarely name
 the product in a follow-up. The default weights are the hand-set rules below; an org's own review
-decisions can replace them with a logistic regression over the same features
+decisions can replace them with a choice model over the same features
 (:mod:`rightturn.associate.learn`), whose scores are probabilities.
 """
 
@@ -57,8 +57,8 @@ class Evidence:
 class Weights:
     """Feature weights and the thresholds that turn a score into link, review or none.
 
-    Hand-set (``learned=False``) scores are sums on an ad-hoc scale; learned ones are calibrated
-    probabilities (a logistic regression), with thresholds on that scale.
+    Hand-set (``learned=False``) scores are sums on an ad-hoc scale; learned ones are
+    probabilities (a conditional logit, see :meth:`scores`), with thresholds on that scale.
     """
 
     role: float = 0.45
@@ -77,17 +77,38 @@ class Weights:
     learned: bool = False
     trained_on: int = 0  # decisions the weights were learned from
 
-    def score(self, ev: Evidence) -> float:
-        raw = self.bias + sum(
-            getattr(self, f) * x for f, x in zip(FEATURES, ev.vector(), strict=True)
-        )
-        return 1 / (1 + math.exp(-raw)) if self.learned else raw
+    def scores(self, candidates: list[Evidence]) -> list[float]:
+        """One score per candidate deal.
+
+        Hand-set: the sum of its evidence's weights. Learned: the probability that the activity
+        is about it, from a choice among the candidates and "none of them" (a conditional logit:
+        each deal's utility is ``bias`` plus its evidence's weights, "none" has utility 0), so
+        the scores of one activity add up to at most 1.
+        """
+        return self.scores_vectors([ev.vector() for ev in candidates])
+
+    def scores_vectors(self, vectors: list[list[float]]) -> list[float]:
+        """:meth:`scores` of candidates given as feature vectors (in :data:`FEATURES` order)."""
+        coef = [getattr(self, f) for f in FEATURES]
+        raw = [self.bias + sum(w * x for w, x in zip(coef, v, strict=True)) for v in vectors]
+        if not self.learned:
+            return raw
+        top = max([0.0, *raw])
+        exp = [math.exp(u - top) for u in raw]
+        total = math.exp(-top) + sum(exp)
+        return [e / total for e in exp]
 
     def confidence(self, score: float) -> float:
         """The stored confidence of a decision scored ``score``."""
         if self.learned:
             return round(score, 2)
         return round(min(0.95, max(0.0, 0.4 + score / 2)), 2)
+
+    @classmethod
+    def from_dict(cls, stored: dict[str, object]) -> Weights:
+        """Weights as stored by :meth:`as_dict` (keys this version does not know are ignored)."""
+        names = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in stored.items() if k in names})  # type: ignore[arg-type]
 
     def as_dict(self) -> dict[str, float | bool | int]:
         return {f.name: getattr(self, f.name) for f in fields(self)}

@@ -22,10 +22,21 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from rightturn.associate.weights import FEATURES
 from rightturn.capture.items import Source
 from rightturn.capture.pipeline import CaptureStats, capture
 from rightturn.capture.pipeline import Progress as ProgressHook
-from rightturn.cli.common import DbOption, app, console, day, err, errors, open_store, plural
+from rightturn.cli.common import (
+    DbOption,
+    app,
+    console,
+    day,
+    err,
+    errors,
+    open_store,
+    plural,
+    steps,
+)
 from rightturn.config import load_settings, secret
 from rightturn.crm.model import ACTIVITY_KINDS
 from rightturn.crm.store import Store
@@ -371,6 +382,68 @@ def review(
     )
 
 
+@app.command()
+@errors
+def associate(
+    db: DbOption = None,
+    learn: Annotated[
+        bool,
+        typer.Option(
+            help="First learn this org's weights from its review decisions, then re-associate."
+        ),
+    ] = False,
+    forget: Annotated[
+        bool, typer.Option(help="Drop learned weights: back to the hand-set rules.")
+    ] = False,
+) -> None:
+    """Associate past activity again (a person's choices are kept), optionally learning from them.
+
+    With --learn, every review decision is evidence of how this org files its activity: a choice
+    model over the association evidence is fitted to them (see the README), stored, and used by
+    this re-association and every capture after it."""
+    from rightturn.associate.learn import forget as forget_weights
+    from rightturn.associate.learn import learn as learn_weights
+    from rightturn.associate.rerun import reassociate
+
+    if learn and forget:
+        raise ConfigError("choose --learn or --forget, not both")
+    store = open_store(db)
+    if forget:
+        dropped = forget_weights(store)
+        console.print(
+            f"Dropped {plural(dropped, 'learned model')}: association uses the hand-set rules."
+        )
+    if learn:
+        with steps("Learning from review decisions") as step:
+            step("reading every activity")
+            learned = learn_weights(store)
+        console.print(
+            f"Learned from {plural(learned.decisions, 'review decision')} and "
+            f"{learned.examples - learned.decisions:,} confident links:",
+            highlight=False,
+        )
+        table = Table()
+        table.add_column("evidence")
+        table.add_column("weight", justify="right")
+        weights = learned.weights.as_dict()
+        for name in (*FEATURES, "bias"):
+            table.add_row(name.replace("_", " "), f"{weights[name]:+.2f}")
+        console.print(table)
+        console.print(
+            f"A deal is linked when it is at least {learned.weights.link_at:.0%} likely; from "
+            f"{learned.weights.review_at:.0%} a person decides.",
+            highlight=False,
+        )
+    with steps("Associating past activity again") as step:
+        changed = reassociate(store, progress=lambda done, total: step(f"{done:,} of {total:,}"))
+    moved = sum(changed.values())
+    detail = ", ".join(f"{n:,} now {status.replace('_', ' ')}" for status, n in changed.items())
+    console.print(
+        f"Re-associated: {plural(moved, 'activity', 'activities')} changed"
+        + (f" ({detail})." if detail else ".")
+    )
+
+
 # --- export and evaluation ----------------------------------------------------------------
 
 
@@ -424,7 +497,27 @@ def evaluate_association_command(
             f"{score.predicted:,}",
             f"{score.actual:,}",
         )
+    if ev.people_filed:
+        auto = ev.automatic
+        table.add_row(
+            "opp. (engine)",
+            _pct(auto.precision),
+            _pct(auto.recall),
+            f"{auto.correct:,}",
+            f"{auto.predicted:,}",
+            f"{auto.actual:,}",
+        )
     console.print(table)
+    weights = (
+        "the hand-set rules"
+        if ev.learned_from is None
+        else f"weights learned from {ev.learned_from:,} review decisions"
+    )
+    console.print(
+        f"Association used {weights}; {ev.people_filed:,} activities were filed by a person "
+        "(the last row leaves them out).",
+        highlight=False,
+    )
     console.print(
         f"{ev.activities:,} true activities: {ev.stored:,} stored, {ev.missing:,} never captured; "
         f"needs review {_pct(ev.review_rate)} of stored; noise dropped "

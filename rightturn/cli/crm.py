@@ -241,7 +241,6 @@ def _simulate(
             raise RightturnError(str(exc)) from exc
 
 
-@contextmanager
 def _reassociate_if_changed(store: Store, report: ImportReport) -> None:
     """New identities, roles or deals may move past activity: associate it again."""
     from rightturn.associate.rerun import has_activities, reassociate

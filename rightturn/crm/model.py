@@ -12,8 +12,10 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import (
+    JSON,
     Boolean,
     CheckConstraint,
     Date,
@@ -418,6 +420,18 @@ class BlocklistEntry(Base):
 
     entry: Mapped[str] = mapped_column(String(320), primary_key=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class AssociationModel(Base):
+    """Association weights learned from the org's own review decisions (the latest is used)."""
+
+    __tablename__ = "association_models"
+
+    model_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    trained_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    decisions: Mapped[int] = mapped_column(Integer)  # people's decisions it learned from
+    examples: Mapped[int] = mapped_column(Integer)  # candidate rows, with confident links
+    weights: Mapped[dict[str, Any]] = mapped_column(JSON)
 
 
 # --- people who sign in -------------------------------------------------------------------
