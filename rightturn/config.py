@@ -34,6 +34,12 @@ class Settings:
 
 def resolve_db_url(flag: str | None = None) -> str:
     """The database URL: the ``--db`` flag, else ``RIGHTTURN_DB``, else the SQLite default."""
+    if flag is not None and not flag.strip():
+        # An empty flag is a slip (an unset shell variable), not a request for the default.
+        raise ConfigError(
+            "--db is empty: give a database URL, e.g. sqlite:///rightturn.db or "
+            "postgresql://user@host:5432/dbname (or leave --db out to use RIGHTTURN_DB)"
+        )
     url = flag or os.environ.get(DB_ENV) or DEFAULT_DB_URL
     if "://" not in url:
         raise ConfigError(

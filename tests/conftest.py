@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -40,6 +41,13 @@ def pg_url() -> Iterator[str]:
     problem = pg_unavailable()
     if problem:
         pytest.skip(problem)
+    with pg_schema() as url:
+        yield url
+
+
+@contextmanager
+def pg_schema() -> Iterator[str]:
+    """A fresh PostgreSQL schema for as long as the block runs (the server must answer)."""
     import psycopg
 
     schema = f"rt_test_{uuid.uuid4().hex[:12]}"

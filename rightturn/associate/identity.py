@@ -213,7 +213,8 @@ class IdentityIndex:
         self.account_of_contact[contact_id] = account_id
         self.contact_names.setdefault(contact_id, (name or address, None))
         target = self.contacts_by_email if "@" in address else self.contacts_by_phone
-        target[address].append(contact_id)
+        if contact_id not in target[address]:  # a batch retried after a conflict adds it again
+            target[address].append(contact_id)
 
 
 def load_index(session: Session) -> IdentityIndex:

@@ -451,10 +451,15 @@ class _RowReader:
                     seconds = seconds * 60 + int(part)
             else:
                 seconds = round(float(text))
-        except ValueError:
+        except (ValueError, OverflowError):  # "abc", "nan", "inf"
             seconds = -1
         if seconds < 0:
-            self.warn("duration_s", text)
+            self.warn(
+                "duration_s",
+                text,
+                "is not a duration (seconds, m:ss or h:mm:ss, not negative); the call is kept "
+                "without one",
+            )
             return None
         return seconds
 
@@ -473,18 +478,15 @@ class _RowReader:
         self.warn(fld, text)
         return None
 
-    def warn(self, fld: str, text: str) -> None:
+    def warn(self, fld: str, text: str, problem: str | None = None) -> None:
         # Once per value and run: a new label shows up on every row of an export.
         if (fld, text) not in self.warned:
             self.warned.add((fld, text))
-            log.warning(
-                "%s: %s %r is not in the %r mapping; kept as unknown (add it to the mapping's "
-                "value map)",
-                self.source.key,
-                fld,
-                text,
-                self.m.name,
+            problem = problem or (
+                f"is not in the {self.m.name!r} mapping; kept as unknown (add it to the "
+                "mapping's value map)"
             )
+            log.warning("%s: %s %r %s", self.source.key, fld, text, problem)
 
 
 def call_number(text: str, column: str, region: str) -> str:

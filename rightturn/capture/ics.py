@@ -10,8 +10,10 @@ recurring event. The rules:
   calendars gives the same ids and a moved occurrence keeps its id. An event without a UID (some
   exports omit it) gets ``ics-`` + SHA-1 of its DTSTART, SUMMARY and ORGANIZER.
 * **Recurrence.** Series are expanded with ``recurring-ical-events`` within the window (default:
-  one year before today to 90 days after, both dates included); single events are always
-  yielded, whatever their date, since history is what capture is for.
+  one year before today to 90 days after, both dates included), lazily and at most
+  :data:`MAX_PER_SERIES` occurrences per series (a series past the cap yields the first ones and a
+  rejection saying so, so a ``FREQ=SECONDLY`` rule with no end costs nothing); single events are
+  always yielded, whatever their date, since history is what capture is for.
 * **Cancellations are yielded, not dropped**, with ``cancelled=True``: STATUS:CANCELLED (on the
   event, the series or one occurrence) and every EXDATE that falls in the window. The pipeline
   records them as dropped with the reason.
@@ -26,7 +28,8 @@ recurring event. The rules:
 * **Rejections** (:class:`~rightturn.capture.items.Rejected`, the run continues): a file that is
   not iCalendar at all (one rejection for the file, position ``file``); an event without
   DTSTART; an event whose DTSTART, DTEND, DURATION, RRULE, RDATE, EXDATE or RECURRENCE-ID cannot
-  be parsed (icalendar keeps such a property as broken rather than failing the file); a series
+  be parsed (icalendar keeps such a property as broken rather than failing the file), or whose
+  RRULE has no valid FREQ (icalendar reads such a rule as empty: one event); a series
   whose rule cannot be expanded (e.g. RFC 7529 RSCALE). Position is ``event N`` (1-based, in file
   order) and the excerpt names the UID and SUMMARY.
 
@@ -61,6 +64,10 @@ PAST = timedelta(days=365)
 AHEAD = timedelta(days=90)
 EXCERPT = 2000  # characters of DESCRIPTION kept as the body excerpt
 # Properties without which an event cannot be placed in time; a broken one rejects the event.
+# Occurrences kept per series within the capture window: a daily meeting over 15 months is 460,
+# a real calendar's busiest series we have seen 2,133; past this it is a runaway rule.
+MAX_PER_SERIES = 10_000
+FREQUENCIES = ("SECONDLY", "MINUTELY", "HOURLY", "DAILY", "WEEKLY", "MONTHLY", "YEARLY")
 _TIMING = ("DTSTART", "DTEND", "DURATION", "RRULE", "RDATE", "EXDATE", "RECURRENCE-ID")
 _PARTSTAT = {
     "ACCEPTED": "accepted",
@@ -191,11 +198,25 @@ class IcsSource(Source):
         # Expanded without EXDATE, then matched against it: an excluded date is a cancelled
         # occurrence the pipeline must see, and only dates the rule really produces count.
         start, end = self.window
+        stop = _utc(end + timedelta(days=1))
+        capped = None
         try:
-            found = recurring_ical_events.of(calendar).between(start, end + timedelta(days=1))
-            # The id is the original start (RECURRENCE-ID), which the library sets on every
-            # occurrence, so a moved occurrence keeps its id.
-            keyed = [(_key((o.get("RECURRENCE-ID") or o["DTSTART"]).dt), o) for o in found]
+            keyed = []
+            # Lazily, and at most MAX_PER_SERIES: a FREQ=SECONDLY rule with no end is a few
+            # billion occurrences a century, and must not be expanded to find that out.
+            for occ in recurring_ical_events.of(calendar).after(start):
+                if _utc(_start(occ)) >= stop:
+                    break
+                if len(keyed) == MAX_PER_SERIES:
+                    capped = (
+                        f"its recurrence has more than {MAX_PER_SERIES:,} occurrences between "
+                        f"{start} and {end}; the first {MAX_PER_SERIES:,} are kept (check the "
+                        "RRULE, or capture a shorter window with --since/--until)"
+                    )
+                    break
+                # The id is the original start (RECURRENCE-ID), which the library sets on every
+                # occurrence, so a moved occurrence keeps its id.
+                keyed.append((_key((occ.get("RECURRENCE-ID") or occ["DTSTART"]).dt), occ))
             keyed.sort(key=lambda pair: (_utc(_start(pair[1])), pair[0]))
         except Exception as exc:
             # The library raises its own and dateutil's errors for rules it cannot expand.
@@ -207,6 +228,8 @@ class IcsSource(Source):
             if isinstance(item, Captured):
                 item.cancelled = item.cancelled or key in excluded
             yield item
+        if capped:
+            yield Rejected("meeting", where, f"event {first}", capped, _excerpt(master))
 
     def _name(self, path: Path) -> str:
         """How a file is named in checkpoints: relative to the folder, or its own name."""
@@ -320,6 +343,14 @@ def _timing_problem(comp: icalendar.cal.Component) -> str | None:
             return f"{name} cannot be read ({message}); fix it in the calendar and export again"
     if comp.get("DTSTART") is None:
         return "the event has no DTSTART, so it has no time; it cannot be filed"
+    for rule in _as_list(comp.get("RRULE")):
+        # icalendar reads a rule it cannot parse as an empty one; expanded, that is one event.
+        freq = (rule.get("FREQ") or [None])[0] if hasattr(rule, "get") else None
+        if str(freq).upper() not in FREQUENCIES:
+            return (
+                "its RRULE is not a recurrence rule (it needs FREQ=DAILY, WEEKLY, ...); "
+                "fix it in the calendar and export again"
+            )
     return None
 
 

@@ -11,6 +11,8 @@ from __future__ import annotations
 import gc
 import hashlib
 import logging
+import random
+import time
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
@@ -18,6 +20,7 @@ from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from rightturn.associate.engine import Decision, ThreadHint, associate
@@ -25,6 +28,7 @@ from rightturn.associate.identity import IdentityIndex, load_index
 from rightturn.capture.excerpt import normalized_subject
 from rightturn.capture.filters import drop_reason
 from rightturn.capture.items import Captured, Located, Rejected, Source
+from rightturn.capture.normalize import bound
 from rightturn.capture.store import ActivityWriter
 from rightturn.crm.model import Activity, CaptureCheckpoint, DroppedItem
 from rightturn.crm.store import Store
@@ -36,6 +40,7 @@ Progress = Callable[[Source, int, int | None, int], None]
 BATCH = 2000
 ANALYZE_AFTER = 1000  # new activities after which the planner's statistics are refreshed
 CHUNK = 5000
+CONFLICT_RETRIES = 8  # a batch another capture keeps winning is retried this often
 # A reply without reply headers joins the latest thread with its subject within this window.
 SUBJECT_THREAD_WINDOW = timedelta(days=60)
 
@@ -53,6 +58,8 @@ class CaptureStats:
     status: Counter[str] = field(default_factory=Counter)  # associated, needs_review, unmatched
     with_opportunity: int = 0
     new_contacts: int = 0
+    nul_removed: int = 0  # NUL bytes taken out of stored values
+    reasons: Counter[str] = field(default_factory=Counter)  # why items were quarantined
 
     def add(self, other: CaptureStats) -> None:
         for name in (
@@ -63,10 +70,12 @@ class CaptureStats:
             "quarantined",
             "with_opportunity",
             "new_contacts",
+            "nul_removed",
         ):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.dropped.update(other.dropped)
         self.status.update(other.status)
+        self.reasons.update(other.reasons)
 
 
 def capture(
@@ -135,9 +144,38 @@ def _run_source(
 def _commit(
     store: Store, source: Source, batch: list[Located], index: IdentityIndex, stats: CaptureStats
 ) -> None:
-    with store.session() as s:
-        _Batch(s, index, stats).run([located.item for located in batch])
-        writer_checkpoint(s, source.key, batch[-1].checkpoint)
+    """Store one batch and the source's checkpoint in one transaction.
+
+    Another capture may store some of the same items at the same moment (two people's mailboxes
+    share every message between them). The checkpoint is written first, which on SQLite takes
+    the database's write lock before anything is read, so batches there run one after another.
+    On PostgreSQL both may insert the same Message-ID: the loser's transaction fails on the
+    unique key, is rolled back whole, and is run again, now finding the other's copy already
+    stored (merged, as any repeat). Nothing is counted until a batch commits.
+    """
+    items = [located.item for located in batch]
+    for attempt in range(1, CONFLICT_RETRIES + 1):
+        done = CaptureStats()
+        try:
+            with store.session() as s:
+                writer_checkpoint(s, source.key, batch[-1].checkpoint)
+                s.flush()
+                _Batch(s, index, done).run(items)
+        except (IntegrityError, OperationalError) as exc:
+            if attempt == CONFLICT_RETRIES or not _is_conflict(exc):
+                raise
+            log.info("capture %s: another capture stored the same items; retrying", source.key)
+            time.sleep(random.uniform(0.05, 0.2) * attempt)
+            continue
+        stats.add(done)
+        return
+
+
+def _is_conflict(exc: Exception) -> bool:
+    """A unique key another transaction won, or (SQLite) its lock held past the busy timeout."""
+    if isinstance(exc, IntegrityError):
+        return True
+    return "database is locked" in str(exc) or "deadlock detected" in str(exc)
 
 
 def writer_checkpoint(session: Session, key: str, checkpoint: str) -> None:
@@ -175,6 +213,14 @@ def fingerprint(item: Captured) -> str | None:
     return hashlib.sha1(raw.encode()).hexdigest()
 
 
+def reason_kind(reason: str) -> str:
+    """A quarantine reason without its particulars, for counting: "duration_s 10 is outside
+    0 to 604,800; fix it at the source" -> "duration_s is outside"."""
+    head = reason.split(";")[0].split(" (")[0]
+    words = [w for w in head.split() if not any(ch.isdigit() for ch in w)]
+    return " ".join(words[:8])
+
+
 def subject_key(subject: str | None) -> str | None:
     norm = normalized_subject(subject or "")
     return hashlib.sha1(norm.encode()).hexdigest() if norm else None
@@ -195,11 +241,14 @@ class _Batch:
 
     def run(self, items: list[Captured | Rejected]) -> None:
         captured: dict[tuple[str, str], Captured] = {}
-        for item in items:
+        for raw in items:
             self.stats.read += 1
+            item, nul = bound(raw)
+            self.stats.nul_removed += nul
             if isinstance(item, Rejected):
                 self.writer.quarantine(item)
                 self.stats.quarantined += 1
+                self.stats.reasons[reason_kind(item.reason)] += 1
                 continue
             key = (item.kind, item.source_id)
             if key in captured:  # the same message twice in one batch (two mailboxes)

@@ -266,6 +266,10 @@ def render_capture(stats: CaptureStats) -> None:
         f"{stats.quarantined:,}",
         style="red" if stats.quarantined else None,
     )
+    for reason, n in stats.reasons.most_common(5):
+        table.add_row(f"  {reason}", f"{n:,}", style="red")
+    if stats.nul_removed:
+        table.add_row("NUL bytes removed from stored text", f"{stats.nul_removed:,}")
     table.add_row("contacts created from new addresses", f"{stats.new_contacts:,}")
     console.print(table)
     hours = stats.stored * MINUTES_PER_LOGGED_ACTIVITY / 60

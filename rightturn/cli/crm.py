@@ -97,12 +97,18 @@ def quarantine(
 def import_crm_command(
     folder: Annotated[Path, typer.Argument(help="Folder with reps.csv, accounts.csv, ...")],
     db: DbOption = None,
+    encoding: Annotated[
+        str,
+        typer.Option(help="The files' text encoding, e.g. cp1252 for Excel on Windows."),
+    ] = "utf-8-sig",
 ) -> None:
     """Import CRM data in the canonical CSV layout (see README)."""
     settings = load_settings(db)
     store = Store.open(settings.db_url)
     with steps("Importing") as step:
-        report = import_crm(store, folder, phone_region=settings.phone_region, progress=step)
+        report = import_crm(
+            store, folder, phone_region=settings.phone_region, progress=step, encoding=encoding
+        )
     _render_report(report)
     _reassociate_if_changed(store, report)
 

@@ -20,7 +20,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, String, create_engine, event, inspect, type_coerce
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.exc import ArgumentError, DatabaseError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from rightturn.errors import SchemaOutOfDate, StoreError
@@ -90,6 +90,11 @@ class Store:
                 "postgresql://user@host:5432/dbname"
             ) from exc
         self.dialect = parsed.get_backend_name()
+        if self.dialect not in ("sqlite", "postgresql"):
+            raise StoreError(
+                f"database URL {redact(url)!r} names {self.dialect!r}; rightturn works with "
+                "sqlite:///path/to/file.db and postgresql://user@host:5432/dbname"
+            )
         if self.dialect == "sqlite" and parsed.database not in (None, "", ":memory:"):
             folder = Path(parsed.database).expanduser().parent
             if not folder.exists():
@@ -148,6 +153,11 @@ class Store:
                 return MigrationContext.configure(conn).get_current_revision()
         except OperationalError as exc:
             raise StoreError(f"cannot connect to database {redact(self.url)}: {exc.orig}") from exc
+        except DatabaseError as exc:  # SQLite: a file that is not a database
+            raise StoreError(
+                f"cannot use {redact(self.url)}: {exc.orig}. Point --db at a rightturn database, "
+                "or a new file name to create one"
+            ) from exc
 
     def _has_tables(self) -> bool:
         with self.engine.connect() as conn:

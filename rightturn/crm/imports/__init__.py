@@ -28,11 +28,13 @@ def import_crm(
     phone_region: str = "US",
     now: datetime | None = None,
     progress: Progress | None = None,
+    encoding: str = "utf-8-sig",
 ) -> ImportReport:
-    """Import a folder in the canonical CSV layout (see ``canonical``); upserts by id."""
-    return load_batch(
-        store, read_canonical(folder, phone_region=phone_region), now=now, progress=progress
-    )
+    """Import a folder in the canonical CSV layout (see ``canonical``); upserts by id.
+
+    ``encoding`` is the files' text encoding (UTF-8 by default, with or without a BOM)."""
+    batch = read_canonical(folder, phone_region=phone_region, encoding=encoding)
+    return load_batch(store, batch, now=now, progress=progress)
 
 
 def import_maven(

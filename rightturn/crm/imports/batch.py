@@ -11,13 +11,23 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, TypeVar
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import Integer, Numeric, delete, insert, select, update
 from sqlalchemy.orm import Session
 
+from rightturn.crm.bounds import (
+    EARLIEST,
+    INT32_MAX,
+    LATEST,
+    OutOfBounds,
+    bounded_int,
+    bounded_time,
+    clean_text,
+    key_text,
+)
 from rightturn.crm.imports.report import ImportReport
 from rightturn.crm.model import (
     Account,
@@ -40,6 +50,18 @@ from rightturn.crm.model import (
 from rightturn.crm.stages import record_stage_advances
 from rightturn.crm.store import Store, chunks
 from rightturn.crm.types import utcnow
+
+# What each batch list is stored as, so its values can be bounded by the columns.
+BOUNDED = (
+    ("teams", Team),
+    ("reps", Rep),
+    ("accounts", Account),
+    ("contacts", Contact),
+    ("products", Product),
+    ("opportunities", Opportunity),
+    ("stage_history", StageChange),
+    ("opportunity_history", OpportunityChange),
+)
 
 # Fields whose every change is kept, so close-date pushes and amount changes can be replayed.
 TRACKED_FIELDS = ("close_date", "amount", "forecast_category", "owner_rep_id")
@@ -130,6 +152,8 @@ class _Loader:
 
     def run(self) -> None:
         b = self.b
+        for name, model in BOUNDED:
+            setattr(b, name, self.bound(model, getattr(b, name)))
         self.step("teams and reps")
         self.upsert(Team, b.teams)
         self.upsert(Rep, b.reps)
@@ -167,6 +191,55 @@ class _Loader:
         self.count_unchanged()
 
     # --- generic upserts ------------------------------------------------------------------
+
+    def bound(self, model: type[Base], rows: list[Row]) -> list[Row]:
+        """Every value storable in its column on any database, before anything is written.
+
+        Free text longer than its column (a 301-character deal name) is cut, with a warning; an
+        id that long, a number past its column's range or a date outside 1970-2100 rejects the
+        row, naming the column: a cut id could name another record.
+        """
+        columns = model.__table__.columns
+        kept = []
+        for row in rows:
+            try:
+                for name, value in list(row.values.items()):
+                    if name in columns:
+                        row.values[name] = self._bounded(row, columns[name], value)
+            except OutOfBounds as exc:
+                self.r.reject(row.file, row.line, f"{exc}; fix the cell and import again")
+                continue
+            kept.append(row)
+        return kept
+
+    def _bounded(self, row: Row, column: Any, value: Any) -> Any:
+        kind = column.type
+        if isinstance(value, str) and getattr(kind, "length", None):
+            if len(value) <= kind.length:
+                return value
+            if column.primary_key or column.foreign_keys:
+                key_text(value, column.name, kind.length)  # raises, naming the column
+            self.r.warn(
+                row.file,
+                row.line,
+                f"{column.name} is {len(value):,} characters; the first {kind.length - 1:,} "
+                "are kept",
+            )
+            return clean_text(value, kind.length)
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, int) and isinstance(kind, Integer):
+            return bounded_int(value, column.name, -INT32_MAX, INT32_MAX)
+        if isinstance(value, Decimal | float | int) and isinstance(kind, Numeric):
+            limit = Decimal(10) ** ((kind.precision or 16) - (kind.scale or 0))
+            if not abs(Decimal(str(value))) < limit:
+                raise OutOfBounds(f"{column.name} {value} is larger than {limit - 1:,}")
+            return value
+        if isinstance(value, datetime):
+            return bounded_time(value, column.name)
+        if isinstance(value, date) and not (EARLIEST.date() <= value <= LATEST.date()):
+            raise OutOfBounds(f"{column.name} {value} is outside 1970 to 2100")
+        return value
 
     def upsert(self, model: type[Base], rows: list[Row]) -> None:
         if not rows:

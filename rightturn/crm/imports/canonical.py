@@ -26,7 +26,7 @@ from typing import Any
 
 from rightturn.crm.imports import values as v
 from rightturn.crm.imports.batch import CrmBatch, Row, unique_by
-from rightturn.crm.imports.csvfile import check_folder, read_rows
+from rightturn.crm.imports.csvfile import ENCODING, NUL, PROBLEM, check_folder, read_rows
 from rightturn.crm.imports.report import ImportReport
 from rightturn.crm.model import OPPORTUNITY_STATUSES
 
@@ -56,7 +56,7 @@ LAYOUT: dict[str, tuple[str, ...]] = {
 REQUIRED_FILES = ("reps.csv", "accounts.csv", "contacts.csv", "opportunities.csv")
 
 
-def read_canonical(folder: Path, *, phone_region: str = "US") -> CrmBatch:
+def read_canonical(folder: Path, *, phone_region: str = "US", encoding: str = ENCODING) -> CrmBatch:
     """Read a folder in the canonical layout into a batch; bad rows are reported, not raised."""
     files = check_folder(
         folder,
@@ -64,10 +64,11 @@ def read_canonical(folder: Path, *, phone_region: str = "US") -> CrmBatch:
         REQUIRED_FILES,
         f"the canonical layout needs {', '.join(REQUIRED_FILES)} (stage_history.csv, "
         "opportunity_history.csv and products.csv are optional)",
+        encoding=encoding,
     )
     report = ImportReport(source=str(folder))
     batch = CrmBatch(report=report)
-    reader = _Reader(batch, phone_region)
+    reader = _Reader(batch, phone_region, encoding)
     for name in files:
         batch.paths[name] = str((folder / name).resolve())
         rows = reader.read(folder / name, getattr(reader, "parse_" + name.removesuffix(".csv")))
@@ -82,20 +83,25 @@ def read_canonical(folder: Path, *, phone_region: str = "US") -> CrmBatch:
 
 
 class _Reader:
-    def __init__(self, batch: CrmBatch, phone_region: str) -> None:
+    def __init__(self, batch: CrmBatch, phone_region: str, encoding: str) -> None:
         self.batch = batch
+        self.encoding = encoding
         self.report = batch.report
         self.region = phone_region
         self.team_rows: dict[str, Row] = {}
 
     def read(self, path: Path, parse: Callable[[dict[str, str], Row], None]) -> list[Row]:
         rows = []
-        for line, cells, raw in read_rows(path, LAYOUT[path.name]):
+        for line, cells, raw in read_rows(path, LAYOUT[path.name], encoding=self.encoding):
             self.report.counts(path.name).read += 1
             row = Row(file=path.name, line=line, values={}, raw=raw)
             try:
-                if "__width__" in cells:
-                    raise ValueError(f"the row has {cells['__width__']}")
+                if PROBLEM in cells:
+                    raise ValueError(cells[PROBLEM])
+                if NUL in cells:
+                    self.report.warn(
+                        path.name, line, f"{cells[NUL]} NUL bytes removed from its cells"
+                    )
                 parse(cells, row)
             except ValueError as exc:
                 self.report.reject(path.name, line, str(exc))

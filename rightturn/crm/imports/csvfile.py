@@ -8,9 +8,22 @@ from pathlib import Path
 
 from rightturn.errors import SourceError
 
+ENCODING = "utf-8-sig"  # UTF-8, with or without the byte-order mark Excel writes
+PROBLEM = "__problem__"  # a row's reason to be rejected
+NUL = "__nul__"  # how many NUL bytes were taken out of a row's cells
+CELL = 100_000  # characters a CRM cell may hold (names, ids, amounts, lists of emails)
+HARD_LIMIT = 16 * 2**20  # what the csv module reads at all, so a long cell can be named
+RAW = 2000  # characters of the raw row kept with a rejection
+csv.field_size_limit(HARD_LIMIT)
+
 
 def check_folder(
-    folder: Path, layout: dict[str, tuple[str, ...]], required: tuple[str, ...], what: str
+    folder: Path,
+    layout: dict[str, tuple[str, ...]],
+    required: tuple[str, ...],
+    what: str,
+    *,
+    encoding: str = "utf-8-sig",
 ) -> list[str]:
     """The files of ``layout`` present in ``folder``, after checking all of them can be read.
 
@@ -25,23 +38,29 @@ def check_folder(
         raise SourceError(f"{folder} lacks {', '.join(missing)}: {what}")
     present = [f for f in layout if (folder / f).is_file()]
     for name in present:
-        next(iter(read_rows(folder / name, layout[name])), None)
+        next(iter(read_rows(folder / name, layout[name], encoding=encoding)), None)
     return present
 
 
 def read_rows(
-    path: Path, required: tuple[str, ...], *, delimiter: str = ","
+    path: Path, required: tuple[str, ...], *, delimiter: str = ",", encoding: str = ENCODING
 ) -> Iterator[tuple[int, dict[str, str], str]]:
     """Yield ``(line, row, raw)`` for each data row of ``path``.
 
     The header must hold every ``required`` column (more are allowed); otherwise the whole file is
     refused with a :class:`SourceError` naming the missing columns, before anything is written.
-    ``line`` is the 1-based line where the row starts, as an editor shows it.
+    ``line`` is the 1-based line where the row starts, as an editor shows it. NUL bytes are taken
+    out of every cell (``row[NUL]`` says how many); a row that cannot be used as it is carries
+    the reason in ``row[PROBLEM]`` (the caller rejects it, naming the line).
     """
     try:
-        handle = path.open(newline="", encoding="utf-8-sig")
+        handle = path.open(newline="", encoding=encoding)
     except OSError as exc:
         raise SourceError(f"cannot read {path}: {exc.strerror}") from exc
+    except LookupError:
+        raise SourceError(
+            f"unknown encoding {encoding!r}: use utf-8, cp1252, latin-1, utf-16, ..."
+        ) from None
     with handle:
         reader = csv.reader(handle, delimiter=delimiter)
         try:
@@ -50,7 +69,9 @@ def read_rows(
             raise SourceError(
                 f"{path} is empty: it needs a header row {','.join(required)}"
             ) from None
-        except (csv.Error, UnicodeDecodeError) as exc:
+        except UnicodeDecodeError as exc:
+            raise _not_encoded(path, encoding, exc) from None
+        except csv.Error as exc:
             raise SourceError(f"cannot read the header of {path}: {exc}") from exc
         missing = [c for c in required if c not in header]
         if missing:
@@ -64,12 +85,48 @@ def read_rows(
                 cells = next(reader)
             except StopIteration:
                 return
-            except (csv.Error, UnicodeDecodeError) as exc:
-                raise SourceError(f"{path}:{start}: cannot read the CSV: {exc}") from exc
+            except UnicodeDecodeError as exc:
+                raise _not_encoded(path, encoding, exc) from None
+            except csv.Error as exc:
+                raise SourceError(
+                    f"{path}:{start}: cannot read the CSV ({exc}); a cell over "
+                    f"{HARD_LIMIT:,} characters is usually an unclosed quote on that line"
+                ) from exc
             line, start = start, reader.line_num + 1
             if not any(c.strip() for c in cells):
                 continue
+            nul = sum(c.count("\x00") for c in cells)
+            if nul:
+                cells = [c.replace("\x00", "") for c in cells]
             row = dict(zip(header, cells, strict=False))
             if len(cells) != len(header):
-                row["__width__"] = f"{len(cells)} cells for {len(header)} columns"
-            yield line, row, delimiter.join(cells)
+                row[PROBLEM] = f"the row has {len(cells)} cells for {len(header)} columns"
+            elif long := [
+                (h, len(c)) for h, c in zip(header, cells, strict=False) if len(c) > CELL
+            ]:
+                column, size = long[0]
+                row[PROBLEM] = (
+                    f"column {column} holds {size:,} characters; a CRM cell holds at most "
+                    f"{CELL:,} (check that column's quoting on this line)"
+                )
+            if nul:
+                row[NUL] = str(nul)
+            yield line, row, delimiter.join(cells)[:RAW]
+
+
+def _not_encoded(path: Path, encoding: str, exc: UnicodeDecodeError) -> SourceError:
+    """A decoding error naming the real line (the decoder reads ahead in blocks, so the CSV
+    reader's own line count is behind) and the fix."""
+    line = 0
+    with path.open("rb") as raw:
+        for line, data in enumerate(raw, start=1):
+            try:
+                data.decode(encoding.removesuffix("-sig") if line > 1 else encoding)
+            except UnicodeDecodeError:
+                break
+    bad = exc.object[exc.start : exc.start + 1].hex()
+    return SourceError(
+        f"{path}:{line}: not {encoding.removesuffix('-sig').upper()} text (byte 0x{bad}); "
+        "re-save the file as UTF-8 (in Excel: Save As, CSV UTF-8), or pass --encoding cp1252 "
+        "if it was written by Excel on Windows"
+    )

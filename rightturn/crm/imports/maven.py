@@ -26,7 +26,7 @@ from pathlib import Path
 
 from rightturn.crm.imports import values as v
 from rightturn.crm.imports.batch import CrmBatch, Row, unique_by
-from rightturn.crm.imports.csvfile import check_folder, read_rows
+from rightturn.crm.imports.csvfile import NUL, PROBLEM, check_folder, read_rows
 from rightturn.crm.imports.report import ImportReport
 
 FILES: dict[str, tuple[str, ...]] = {
@@ -82,9 +82,11 @@ def read_maven(folder: Path) -> CrmBatch:
 def _rows(folder: Path, name: str, report: ImportReport):  # type: ignore[no-untyped-def]
     for line, cells, raw in read_rows(folder / name, FILES[name]):
         report.counts(name).read += 1
-        if "__width__" in cells:
-            report.reject(name, line, f"the row has {cells['__width__']}")
+        if PROBLEM in cells:
+            report.reject(name, line, cells[PROBLEM])
             continue
+        if NUL in cells:
+            report.warn(name, line, f"{cells[NUL]} NUL bytes removed from its cells")
         yield line, cells, raw
 
 
