@@ -31,7 +31,7 @@ test: $(STAMP) lint
 
 # The same suite with the races and fuzzing run longer (20 concurrent-capture races per case).
 test-full: $(STAMP) lint
-	RIGHTTURN_STRESS_RUNS=20 $(BIN)/python -m pytest
+	RIGHTTURN_STRESS_RUNS=20 RIGHTTURN_FUZZ_EXAMPLES=500 $(BIN)/python -m pytest
 
 lint: $(STAMP)
 	$(BIN)/ruff check rightturn tests benchmarks

@@ -67,7 +67,18 @@ EXCERPT = 2000  # characters of DESCRIPTION kept as the body excerpt
 # Occurrences kept per series within the capture window: a daily meeting over 15 months is 460,
 # a real calendar's busiest series we have seen 2,133; past this it is a runaway rule.
 MAX_PER_SERIES = 10_000
-FREQUENCIES = ("SECONDLY", "MINUTELY", "HOURLY", "DAILY", "WEEKLY", "MONTHLY", "YEARLY")
+PERIOD_S = {
+    "SECONDLY": 1,
+    "MINUTELY": 60,
+    "HOURLY": 3600,
+    "DAILY": 86400,
+    "WEEKLY": 7 * 86400,
+    "MONTHLY": 28 * 86400,  # the shortest month: never underestimates the work
+    "YEARLY": 365 * 86400,
+}
+FREQUENCIES = tuple(PERIOD_S)
+# Repetitions walked from DTSTART to reach the window (about 2.5 s of the rule library's time).
+MAX_STEPS = 1_000_000
 _TIMING = ("DTSTART", "DTEND", "DURATION", "RRULE", "RDATE", "EXDATE", "RECURRENCE-ID")
 _PARTSTAT = {
     "ACCEPTED": "accepted",
@@ -201,28 +212,29 @@ class IcsSource(Source):
         stop = _utc(end + timedelta(days=1))
         capped = None
         try:
-            keyed = []
-            # Lazily, and at most MAX_PER_SERIES: a FREQ=SECONDLY rule with no end is a few
-            # billion occurrences a century, and must not be expanded to find that out.
-            for occ in recurring_ical_events.of(calendar).after(start):
-                if _utc(_start(occ)) >= stop:
-                    break
-                if len(keyed) == MAX_PER_SERIES:
-                    capped = (
-                        f"its recurrence has more than {MAX_PER_SERIES:,} occurrences between "
-                        f"{start} and {end}; the first {MAX_PER_SERIES:,} are kept (check the "
-                        "RRULE, or capture a shorter window with --since/--until)"
-                    )
-                    break
-                # The id is the original start (RECURRENCE-ID), which the library sets on every
-                # occurrence, so a moved occurrence keeps its id.
-                keyed.append((_key((occ.get("RECURRENCE-ID") or occ["DTSTART"]).dt), occ))
+            rule = next((c for _, c in members if "RECURRENCE-ID" not in c and "RRULE" in c), None)
+            if rule is not None:
+                stop, problem = _expansion_limit(rule, _utc(start), stop)
+                if problem:
+                    yield Rejected("meeting", where, f"event {first}", problem, _excerpt(master))
+                    return
+            found = recurring_ical_events.of(calendar).between(_utc(start), stop)
+            # The id is the original start (RECURRENCE-ID), which the library sets on every
+            # occurrence, so a moved occurrence keeps its id.
+            keyed = [(_key((o.get("RECURRENCE-ID") or o["DTSTART"]).dt), o) for o in found]
             keyed.sort(key=lambda pair: (_utc(_start(pair[1])), pair[0]))
         except Exception as exc:
             # The library raises its own and dateutil's errors for rules it cannot expand.
             reason = f"its recurrence cannot be expanded ({type(exc).__name__}: {exc})"
             yield Rejected("meeting", where, f"event {first}", reason, _excerpt(master))
             return
+        if len(keyed) > MAX_PER_SERIES:
+            keyed = keyed[:MAX_PER_SERIES]
+            capped = (
+                f"its recurrence has more than {MAX_PER_SERIES:,} occurrences between "
+                f"{start} and {end}; the first {MAX_PER_SERIES:,} are kept (check the "
+                "RRULE, or capture a shorter window with --since/--until)"
+            )
         for key, occ in keyed:
             item = _guarded(occ, f"{uid}/{key}", where, first, key)
             if isinstance(item, Captured):
@@ -236,6 +248,40 @@ class IcsSource(Source):
         if path == self.path:
             return path.name
         return path.relative_to(self.path).as_posix()
+
+
+def _expansion_limit(
+    comp: icalendar.cal.Component, start: datetime, stop: datetime
+) -> tuple[datetime, str | None]:
+    """Where to stop expanding a series, or why it cannot be expanded at all.
+
+    Expansion walks every repetition from DTSTART (the rule library has no shortcut), so the
+    work is the repetitions from DTSTART to the window's end, and the memory those in the
+    window. A FREQ=SECONDLY rule, or a daily one since year 1, would run for minutes: the end
+    is pulled in to just past :data:`MAX_PER_SERIES` occurrences of the window, and a series
+    that needs more than :data:`MAX_STEPS` repetitions to get there is refused.
+    """
+    rule = _as_list(comp.get("RRULE"))[0]
+    freq = str(rule.get("FREQ", ["DAILY"])[0]).upper()
+    interval = int((rule.get("INTERVAL") or [1])[0]) or 1
+    per = 1
+    for part in ("BYSECOND", "BYMINUTE", "BYHOUR"):
+        per *= max(1, len(rule.get(part) or []))
+    step = timedelta(seconds=PERIOD_S[freq] * interval / per)
+    first = _utc(_start(comp))
+    base = max(start, first)
+    if (stop - base) / step > MAX_PER_SERIES:
+        stop = base + step * (MAX_PER_SERIES + 1)
+    steps = max(0.0, (stop - first) / step)
+    if count := (rule.get("COUNT") or [None])[0]:
+        steps = min(steps, float(count))
+    if steps > MAX_STEPS:
+        return stop, (
+            f"its recurrence ({freq} from {first:%Y-%m-%d}) needs {steps:,.0f} repetitions to "
+            f"reach the capture window; at most {MAX_STEPS:,} are expanded. Fix its DTSTART or "
+            "RRULE in the calendar"
+        )
+    return stop, None
 
 
 def _guarded(

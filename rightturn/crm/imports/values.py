@@ -90,7 +90,10 @@ def parse_money(value: str | None, column: str) -> Decimal | None:
         raise ValueError(f"{column} {value!r} is not a number") from None
     if not amount.is_finite() or amount < 0:
         raise ValueError(f"{column} {value!r} must be a number of zero or more")
-    return amount.quantize(Decimal("0.01"))
+    try:
+        return amount.quantize(Decimal("0.01"))
+    except InvalidOperation:  # more digits than any amount has
+        raise ValueError(f"{column} {value!r} is too large for an amount") from None
 
 
 def parse_int(value: str | None, column: str) -> int | None:
@@ -99,7 +102,7 @@ def parse_int(value: str | None, column: str) -> int | None:
         return None
     try:
         return int(float(value))
-    except ValueError:
+    except (ValueError, OverflowError):  # "abc", "nan", "inf"
         raise ValueError(f"{column} {value!r} is not a whole number") from None
 
 
