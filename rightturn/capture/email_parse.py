@@ -52,6 +52,7 @@ from email.utils import getaddresses, parsedate_to_datetime
 
 from rightturn.capture.excerpt import clean_body, normalized_subject
 from rightturn.capture.items import Captured, Party, Rejected, Role
+from rightturn.crm.bounds import EARLIEST, LATEST
 
 try:  # the fast path; the stdlib fallback gives the same results, slower
     import fast_mail_parser as _fmp
@@ -235,9 +236,13 @@ def _fast(raw: bytes) -> _Fields | None:
     content_type = _first(headers, "content-type") or ""
     if content_type.lower().startswith("multipart/") and not (mail.text_plain or mail.text_html):
         return None  # a broken boundary: the fallback keeps the raw text
+    try:
+        date = mail.date_parsed
+    except (ValueError, OverflowError):  # 31 Dec 9999 -1400 is past the last datetime
+        date = None
     out = _Fields(
         message_id=_message_id(_first(headers, "message-id")),
-        date=mail.date_parsed,
+        date=date,
         date_raw=_first(headers, "date"),
         received=headers.get("received", []),
         subject=mail.subject if "subject" in headers else None,
@@ -247,6 +252,8 @@ def _fast(raw: bytes) -> _Fields | None:
         plain=mail.text_plain[0] if mail.text_plain else None,
         html=mail.text_html[0] if mail.text_html else None,
     )
+    if out.date is not None and not EARLIEST <= out.date <= LATEST:
+        out.date = None  # year 1 or 9999: a broken client's placeholder (see _parse_date)
     if out.date is None and out.date_raw:
         out.date = _parse_date(out.date_raw)  # the stdlib reads a few forms Rust does not
     if mail.from_ is not None:
@@ -452,9 +459,11 @@ def _parse_date(value: str) -> datetime | None:
     if when.tzinfo is None:  # "-0000": the zone is unknown; UTC is the honest guess
         when = when.replace(tzinfo=UTC)
     try:
-        return when.astimezone(UTC)
+        when = when.astimezone(UTC)
     except (OverflowError, ValueError):
         return None
+    # Year 1 or 9999 is a broken client's placeholder: the Received headers know better.
+    return when if EARLIEST <= when <= LATEST else None
 
 
 def _received_date(received: list[str]) -> datetime | None:

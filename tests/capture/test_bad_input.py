@@ -120,3 +120,22 @@ def test_an_rrule_that_is_not_a_rule_is_quarantined_not_stored_as_one_meeting(
     assert _count(store, Activity) == 0
     with store.session() as s:
         assert "RRULE" in (s.scalar(select(QuarantineItem.reason)) or "")
+
+
+def test_a_date_in_year_9999_falls_back_to_the_received_header(
+    store: Store, tmp_path: Path
+) -> None:
+    box = tmp_path / "a.mbox"
+    received = "Received: from mx by mx; Tue, 02 Jun 2026 10:05:00 +0000\n"
+    box.write_bytes(
+        _mail("<y1@example.com>", "Old client", "Hi.", received).replace(
+            b"Date: Tue, 02 Jun 2026 10:00:00 +0000", b"Date: Fri, 31 Dec 9999 23:59:59 -1400"
+        )
+    )
+    from rightturn.capture.mailfiles import mail_sources
+
+    stats = capture(store, mail_sources([box], "mbox"))
+    assert stats.stored == 1
+    with store.session() as s:
+        when = s.scalar(select(Activity.occurred_at))
+    assert when is not None and (when.year, when.month, when.day) == (2026, 6, 2)
