@@ -29,8 +29,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from rightturn.associate.identity import IdentityIndex, OpenOpportunity, domain_of
-from rightturn.associate.weights import Evidence, Weights
-from rightturn.capture.items import Captured, Party
+from rightturn.associate.weights import FEATURES, Weights
+from rightturn.crm.captured import Captured, Party
 
 # An opportunity is a candidate from its creation until a day after it closed: what comes before
 # is prospecting, what comes long after is the next conversation.
@@ -38,6 +38,26 @@ AFTER_CLOSED = timedelta(days=1)
 
 SENDER_ROLES = ("from", "organizer", "caller")
 MAIN_ROLES = ("to", "callee", "attendee", "cc")
+
+
+@dataclass(frozen=True, eq=False)
+class Evidence:
+    """What ties one activity to one candidate opportunity."""
+
+    opportunity: OpenOpportunity
+    role: bool
+    roles: frozenset[str]  # the participating contacts in its buying group
+    owner: bool
+    only: bool
+    product_subject: bool
+    product_body: bool
+    other_product: bool
+    recent: bool
+    most_roles: bool
+    named: frozenset[str]  # products the activity names
+
+    def vector(self) -> list[float]:
+        return [float(getattr(self, f)) for f in FEATURES]
 
 
 @dataclass(frozen=True)

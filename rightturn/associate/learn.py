@@ -31,7 +31,7 @@ from rightturn.associate.engine import Decision, ThreadHint, associate
 from rightturn.associate.identity import load_index
 from rightturn.associate.rerun import replay
 from rightturn.associate.weights import DEFAULT, FEATURES, Weights
-from rightturn.capture.items import Captured
+from rightturn.crm.captured import Captured
 from rightturn.crm.model import Activity, AssociationModel
 from rightturn.crm.store import Store
 from rightturn.errors import RightturnError

@@ -14,8 +14,8 @@ from sqlalchemy.orm import Session
 from rightturn.associate.engine import Decision, ThreadHint, associate
 from rightturn.associate.identity import IdentityIndex, load_index
 from rightturn.associate.weights import Weights
-from rightturn.capture.items import Captured, Party
-from rightturn.capture.store import suggestion_rows, write_new_contacts
+from rightturn.associate.writes import suggestion_rows, write_new_contacts
+from rightturn.crm.captured import Captured, Party
 from rightturn.crm.model import Activity, ActivityParticipant, Suggestion
 from rightturn.crm.store import Store
 

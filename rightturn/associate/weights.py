@@ -21,11 +21,9 @@ decisions can replace them with a choice model over the same features
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, fields
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from rightturn.associate.identity import OpenOpportunity
+from typing import Protocol
 
 FEATURES = (
     "role", "owner", "only", "product_subject", "product_body", "other_product", "recent",
@@ -33,24 +31,10 @@ FEATURES = (
 )  # fmt: skip
 
 
-@dataclass(frozen=True, eq=False)
-class Evidence:
-    """What ties one activity to one candidate opportunity."""
+class Candidate(Protocol):
+    """What is scored: one candidate deal's evidence (engine.Evidence)."""
 
-    opportunity: OpenOpportunity
-    role: bool
-    roles: frozenset[str]  # the participating contacts in its buying group
-    owner: bool
-    only: bool
-    product_subject: bool
-    product_body: bool
-    other_product: bool
-    recent: bool
-    most_roles: bool
-    named: frozenset[str]  # products the activity names
-
-    def vector(self) -> list[float]:
-        return [float(getattr(self, f)) for f in FEATURES]
+    def vector(self) -> list[float]: ...
 
 
 @dataclass(frozen=True)
@@ -77,7 +61,7 @@ class Weights:
     learned: bool = False
     trained_on: int = 0  # decisions the weights were learned from
 
-    def scores(self, candidates: list[Evidence]) -> list[float]:
+    def scores(self, candidates: Sequence[Candidate]) -> list[float]:
         """One score per candidate deal.
 
         Hand-set: the sum of its evidence's weights. Learned: the probability that the activity

@@ -218,6 +218,14 @@ def settle_body(text: str) -> tuple[str | None, str]:
     return cleaned[:EXCERPT_CHARS] or None, body_hash
 
 
+def settle(item: Captured) -> Captured:
+    """Compute ``body_excerpt`` and ``body_hash`` if the source left the body raw."""
+    if item.pending_body is not None:
+        item.body_excerpt, item.body_hash = settle_body(item.pending_body)
+        item.pending_body = None
+    return item
+
+
 # --- the fast path ---------------------------------------------------------------------------
 
 

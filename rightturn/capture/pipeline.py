@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from rightturn.associate.engine import Decision, ThreadHint, associate
 from rightturn.associate.identity import IdentityIndex, load_index
+from rightturn.capture.email_parse import settle
 from rightturn.capture.excerpt import normalized_subject
 from rightturn.capture.filters import drop_reason
 from rightturn.capture.items import Captured, Located, Rejected, Source
@@ -282,7 +283,7 @@ class _Batch:
                 self.writer.drop(item, *reason, rep_id=rep_of(item, self.index))
                 self.stats.dropped[reason[0]] += 1
             else:
-                kept.append(item.settle())
+                kept.append(settle(item))
         prints = [fingerprint(item) for item in kept]
         by_print = self._by_fingerprint([fp for fp in prints if fp])
         threads = self._thread_hints(kept)

@@ -3,7 +3,6 @@ dropped and quarantined items — buffered, then written with one bulk statement
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import timedelta
 from typing import Any
 
@@ -12,13 +11,12 @@ from sqlalchemy.orm import Session
 
 from rightturn.associate.engine import Decision, NewContact
 from rightturn.associate.identity import IdentityIndex
+from rightturn.associate.writes import suggestion_rows, write_new_contacts
 from rightturn.capture.items import Captured, Rejected
 from rightturn.crm.model import (
     Activity,
     ActivityParticipant,
     BuyerAction,
-    Contact,
-    ContactEmail,
     DroppedItem,
     QuarantineItem,
     Suggestion,
@@ -268,38 +266,6 @@ class ActivityWriter:
         ]  # fmt: skip
         for chunk in chunks(rows):
             self.s.execute(insert(QuarantineItem.__table__), chunk)
-
-
-def write_new_contacts(session: Session, contacts: Iterable[NewContact]) -> None:
-    """Insert contacts association created from new addresses, unless already stored."""
-    new = {c.contact_id: c for c in contacts}
-    if not new:
-        return
-    for chunk in chunks(sorted(new)):
-        for have in session.scalars(
-            select(Contact.contact_id).where(Contact.contact_id.in_(chunk))
-        ):
-            new.pop(have, None)
-    rows = list(new.values())
-    for chunk in chunks(rows):
-        session.execute(
-            insert(Contact.__table__),
-            [{"contact_id": c.contact_id, "account_id": c.account_id, "name": c.name,
-              "auto_created": True} for c in chunk],
-        )  # fmt: skip
-        session.execute(
-            insert(ContactEmail.__table__),
-            [{"contact_id": c.contact_id, "email": c.address} for c in chunk],
-        )
-
-
-def suggestion_rows(activity_id: int, decision: Decision) -> list[dict[str, Any]]:
-    """The ranked suggestions of a decision as rows of ``association_suggestions``."""
-    return [
-        {"activity_id": activity_id, "opportunity_id": opp_id, "rank": rank, "score": score,
-         "reason": reason}
-        for rank, (opp_id, score, reason) in enumerate(decision.suggestions, start=1)
-    ]  # fmt: skip
 
 
 def _participant(

@@ -6,7 +6,6 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date
 from pathlib import Path
 from typing import Annotated
 
@@ -174,38 +173,9 @@ def capture_org(
     db: DbOption = None,
 ) -> None:
     """Capture everything a simulated org holds: mailboxes, the call log and calendars."""
+    from rightturn.capture.org import org_sources
+
     _run(db, org_sources(folder, load_settings(db).phone_region))
-
-
-def org_sources(folder: Path, region: str) -> list[Source]:
-    """The sources of a simulated org's folder, in a sensible order (mail, calls, meetings)."""
-    from rightturn.capture.calls import CallLogSource
-    from rightturn.capture.ics import IcsSource
-    from rightturn.capture.mailfiles import mail_sources
-
-    mboxes = sorted((folder / "mail").glob("*.mbox"))
-    if not mboxes:
-        raise ConfigError(f"{folder}/mail has no .mbox files: is {folder} a simulated org?")
-    sources: list[Source] = list(mail_sources(mboxes, "mbox"))
-    if (folder / "calls" / "calls.csv").is_file():
-        sources.append(CallLogSource(folder / "calls" / "calls.csv", region=region))
-    calendars = folder / "calendar"
-    if calendars.is_dir():
-        sources.append(IcsSource(calendars, window=_org_window(folder)))
-    return sources
-
-
-def _org_window(folder: Path) -> tuple[date, date] | None:
-    import json
-
-    meta = folder / "simulation.json"
-    if not meta.is_file():
-        return None
-    info = json.loads(meta.read_text())
-    try:
-        return date.fromisoformat(info["start"]), date.fromisoformat(info["end"])
-    except (KeyError, ValueError):
-        return None
 
 
 def _run(db: str | None, sources: list[Source]) -> CaptureStats:

@@ -203,7 +203,8 @@ def demo(
             f"{summary.meetings:,} meetings in {folder}"
             + ("" if keep else " (a temporary folder, removed afterwards; --keep DIR keeps them)")
         )
-        from rightturn.cli.capture import capture_sources, org_sources
+        from rightturn.capture.org import org_sources
+        from rightturn.cli.capture import capture_sources
 
         capture_sources(store, org_sources(folder, settings.phone_region))
     _render_summary(org_summary(store), redact(store.url))

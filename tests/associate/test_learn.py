@@ -22,9 +22,9 @@ from rightturn.associate.learn import MIN_DECISIONS, Group, TooFewDecisions, fit
 from rightturn.associate.rerun import reassociate
 from rightturn.associate.review import resolve, review_queue
 from rightturn.associate.weights import FEATURES
+from rightturn.capture.org import org_sources
 from rightturn.capture.pipeline import capture
 from rightturn.cli import app
-from rightturn.cli.capture import org_sources
 from rightturn.crm.imports import import_crm
 from rightturn.crm.model import Activity
 from rightturn.crm.store import Store

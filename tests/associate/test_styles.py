@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 
 from rightturn.associate.evaluate import Evaluation, evaluate_association
+from rightturn.capture.org import org_sources
 from rightturn.capture.pipeline import capture
-from rightturn.cli.capture import org_sources
 from rightturn.crm.imports import import_crm
 from rightturn.crm.store import Store
 from rightturn.simulate import STYLES, simulate_org

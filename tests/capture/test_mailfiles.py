@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from rightturn.capture.email_parse import settle
 from rightturn.capture.items import Captured, Rejected
 from rightturn.capture.mailfiles import EmlSource, MaildirSource, MboxSource, mail_sources
 from rightturn.errors import SourceError
@@ -67,7 +68,7 @@ def test_mboxrd_from_lines_are_unescaped(tmp_path):
     (item,) = [x.item for x in MboxSource(path).read(None)]
     assert isinstance(item, Captured)
     assert item.body_excerpt is None and item.pending_body  # cleaned on demand
-    assert item.settle().body_excerpt == "From the desk of Bob"  # ">From: ..." is now a quoted line
+    assert settle(item).body_excerpt == "From the desk of Bob"  # ">From: ..." is now a quoted line
 
 
 def test_a_from_line_inside_a_paragraph_does_not_split_a_message(tmp_path):
@@ -156,7 +157,7 @@ def test_every_simulated_message_is_captured_with_the_stdlib_message_id(simulate
         expected = [str(m["Message-ID"]).strip() for m in mailbox.mbox(path)]
         assert [i.source_id for i in items] == expected
         for raw, item in zip(mailbox.mbox(path), items, strict=True):
-            item.settle()
+            settle(item)
             if item.in_reply_to:
                 parsed = email.message_from_bytes(raw.as_bytes())
                 assert item.in_reply_to == str(parsed["In-Reply-To"]).strip()

@@ -17,8 +17,8 @@ from sqlalchemy import func, select
 
 from rightturn.associate.evaluate import evaluate_association
 from rightturn.capture.export import ACTIVITY_COLUMNS, export_activities
+from rightturn.capture.org import org_sources
 from rightturn.capture.pipeline import capture
-from rightturn.cli.capture import org_sources
 from rightturn.crm.imports import import_crm
 from rightturn.crm.model import Activity
 from rightturn.crm.store import Store

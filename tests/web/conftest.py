@@ -17,8 +17,8 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
+from rightturn.capture.org import org_sources
 from rightturn.capture.pipeline import capture
-from rightturn.cli.capture import org_sources
 from rightturn.crm.imports import import_crm
 from rightturn.crm.model import Activity, Rep
 from rightturn.crm.store import Store
