@@ -157,7 +157,7 @@ def waterfall(
     bars["decreased"] = -change[change < 0]
     for bar in ("won", "lost", "pushed_out", "end"):
         bars[bar] = d.loc[exit_ == bar, "value_now"]
-    out = {
+    out: dict[str, Any] = {
         "period": period,
         "period_start": first.isoformat(),
         "period_end": last.isoformat(),

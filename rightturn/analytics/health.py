@@ -117,7 +117,7 @@ def integrity(
 
     if "contacts_per_deal" not in snap.memo:
         snap.memo["contacts_per_deal"] = contacts_per_deal(s, snap.as_of)
-    people: pd.Series = snap.memo["contacts_per_deal"]  # type: ignore[assignment]
+    people: pd.Series = snap.memo["contacts_per_deal"]
     single = open_[open_["opportunity_id"].map(people).fillna(0) <= 1]
     flagged["single_contact"] = (single, {"contacts": people})
 
@@ -164,7 +164,7 @@ def contacts_per_deal(s: Session, as_of: datetime, scope: Scope | None = None) -
     counts = s.execute(
         select(pairs.c.opportunity_id, func.count()).group_by(pairs.c.opportunity_id)
     ).all()
-    return pd.Series(dict(counts), dtype=float)
+    return pd.Series({opp: n for opp, n in counts}, dtype=float)
 
 
 def stage_times(snap: Snapshot) -> pd.DataFrame:

@@ -124,7 +124,7 @@ def rep_table(snap: Snapshot, period: str | None = None) -> pd.DataFrame:
     key = ("rep_table", period)
     if key not in snap.memo:
         snap.memo[key] = _rep_table(snap, period)
-    return snap.memo[key].copy()  # type: ignore[attr-defined]
+    return snap.memo[key].copy()
 
 
 def _rep_table(snap: Snapshot, period: str | None) -> pd.DataFrame:
@@ -201,7 +201,7 @@ def conversion(snap: Snapshot) -> list[dict[str, Any]]:
     """Stage-to-stage conversion over every deal's furthest stage reached."""
     if "conversion" not in snap.memo:
         snap.memo["conversion"] = _conversion(snap)
-    return list(snap.memo["conversion"])  # type: ignore[call-overload]
+    return list(snap.memo["conversion"])
 
 
 def _conversion(snap: Snapshot) -> list[dict[str, Any]]:

@@ -60,20 +60,16 @@ def activity_counts(s: Session, scope: Scope, as_of: datetime) -> tuple[pd.DataF
         ).all(),
         columns=["rep_id", "kind", "n"],
     )
-    responses = pd.Series(
-        dict(
-            s.execute(
-                select(BuyerAction.rep_id, func.count())
-                .where(
-                    scope.reps(BuyerAction.rep_id),
-                    BuyerAction.kind.in_(_RESPONSES),
-                    BuyerAction.occurred_at <= as_of,
-                )
-                .group_by(BuyerAction.rep_id)
-            ).all()
-        ),
-        dtype=float,
-    )
+    rows = s.execute(
+        select(BuyerAction.rep_id, func.count())
+        .where(
+            scope.reps(BuyerAction.rep_id),
+            BuyerAction.kind.in_(_RESPONSES),
+            BuyerAction.occurred_at <= as_of,
+        )
+        .group_by(BuyerAction.rep_id)
+    ).all()
+    responses = pd.Series({rep: n for rep, n in rows}, dtype=float)
     return activity, responses
 
 
@@ -82,7 +78,7 @@ def _features(s: Session, snap: Snapshot, scope: Scope | None = None) -> pd.Data
     reps = rep_table(snap).set_index("rep_id")
     if "activity_counts" not in snap.memo:
         snap.memo["activity_counts"] = activity_counts(s, scope or Scope.everything(), snap.as_of)
-    activity, responses = snap.memo["activity_counts"]  # type: ignore[misc]
+    activity, responses = snap.memo["activity_counts"]
     activity = activity[activity["rep_id"].isin(reps.index)]
     mix = activity.pivot_table(index="rep_id", columns="kind", values="n", fill_value=0)
     deals = snap.deals

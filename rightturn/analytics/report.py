@@ -51,7 +51,7 @@ def metrics_report(
     scope = scope or Scope.everything()
     when = as_of_datetime(as_of)
 
-    def on_own_session(read, *args):  # type: ignore[no-untyped-def]
+    def on_own_session(read, *args):
         with store.session() as own:
             return read(own, *args)
 

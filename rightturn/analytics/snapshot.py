@@ -18,6 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from functools import cached_property
+from typing import Any
 
 import pandas as pd
 from sqlalchemy import and_, func, or_, select, true
@@ -67,7 +68,7 @@ class Snapshot:
     order: list[str]
     history: History | None = None
     # Results several analyses share (the rep table, conversions), computed once per snapshot.
-    memo: dict[object, object] = field(default_factory=dict)
+    memo: dict[Any, Any] = field(default_factory=dict)
 
     # Cached: every analysis asks for these, several times.
     @cached_property
@@ -85,7 +86,7 @@ class Snapshot:
         return [s for s in self.order if s not in closed and "won" not in s.lower()]
 
 
-def _frame(session: Session, query, columns: list[str]) -> pd.DataFrame:  # type: ignore[no-untyped-def]
+def _frame(session: Session, query, columns: list[str]) -> pd.DataFrame:
     return pd.DataFrame(driver_rows(session, query), columns=columns)
 
 

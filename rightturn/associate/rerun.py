@@ -165,5 +165,5 @@ def _apply(session: Session, decided: list[tuple[Activity, Decision]]) -> Counte
     session.execute(delete(Suggestion).where(Suggestion.activity_id.in_(ids)))
     rows = [row for a, d in moved for row in suggestion_rows(a.activity_id, d)]
     if rows:
-        session.execute(insert(Suggestion.__table__), rows)
+        session.execute(insert(Suggestion.table()), rows)
     return Counter(d.status for _, d in moved)

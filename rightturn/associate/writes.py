@@ -20,21 +20,19 @@ def write_new_contacts(session: Session, contacts: Iterable[NewContact]) -> None
     new = {c.contact_id: c for c in contacts}
     if not new:
         return
-    for chunk in chunks(sorted(new)):
-        for have in session.scalars(
-            select(Contact.contact_id).where(Contact.contact_id.in_(chunk))
-        ):
+    for ids in chunks(sorted(new)):
+        for have in session.scalars(select(Contact.contact_id).where(Contact.contact_id.in_(ids))):
             new.pop(have, None)
     rows = list(new.values())
-    for chunk in chunks(rows):
+    for part in chunks(rows):
         session.execute(
-            insert(Contact.__table__),
+            insert(Contact.table()),
             [{"contact_id": c.contact_id, "account_id": c.account_id, "name": c.name,
-              "auto_created": True} for c in chunk],
+              "auto_created": True} for c in part],
         )  # fmt: skip
         session.execute(
-            insert(ContactEmail.__table__),
-            [{"contact_id": c.contact_id, "email": c.address} for c in chunk],
+            insert(ContactEmail.table()),
+            [{"contact_id": c.contact_id, "email": c.address} for c in part],
         )
 
 

@@ -33,7 +33,8 @@ def add_entries(store: Store, values: list[str], region: str = "US") -> list[str
 def remove_entries(store: Store, values: list[str], region: str = "US") -> int:
     entries = [normalize_entry(v, region) for v in values]
     with store.session() as s:
-        return s.execute(delete(BlocklistEntry).where(BlocklistEntry.entry.in_(entries))).rowcount
+        gone = s.execute(delete(BlocklistEntry).where(BlocklistEntry.entry.in_(entries)))
+        return gone.rowcount  # type: ignore[attr-defined]
 
 
 def list_entries(store: Store) -> list[str]:

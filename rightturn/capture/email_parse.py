@@ -57,7 +57,7 @@ from rightturn.crm.bounds import EARLIEST, LATEST
 try:  # the fast path; the stdlib fallback gives the same results, slower
     import fast_mail_parser as _fmp
 except ImportError:  # pragma: no cover - exercised by forcing the fallback in tests
-    _fmp = None
+    _fmp = None  # type: ignore[assignment]
 
 __all__ = ["EXCERPT_CHARS", "FILTER_HEADERS", "header_end", "html_to_text", "parse_message"]
 

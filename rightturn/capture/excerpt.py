@@ -301,22 +301,22 @@ def quoted_original(body: str) -> dict[str, str | None] | None:
         return found
     assert match is not None
     # Read the header lines of the quoted block: up to the first blank line after a field.
-    found = {"from": None, "sent": None, "subject": None}
+    fields: dict[str, str | None] = {"from": None, "sent": None, "subject": None}
     block = body[match.start() : match.start() + 2000]
     seen_any = False
     for line in block.split("\n")[:12]:
-        field = _ORIGINAL_FIELD.match(line)
-        if field is None:
+        header = _ORIGINAL_FIELD.match(line)
+        if header is None:
             if seen_any and not line.strip():
                 break
             continue
-        key = _ORIGINAL_KEYS[field.group(1).lower()]
+        key = _ORIGINAL_KEYS[header.group(1).lower()]
         seen_any = True
-        if found[key] is None:
-            found[key] = _clean_field(field.group(2))
+        if fields[key] is None:
+            fields[key] = _clean_field(header.group(2))
     if not seen_any:
         return None
-    return found
+    return fields
 
 
 def _clean_field(value: str) -> str | None:

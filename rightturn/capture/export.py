@@ -8,8 +8,8 @@ opportunity_id, status, confidence, reason``.
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterator
-from typing import TextIO
+from collections.abc import Iterator, Sequence
+from typing import Any, TextIO
 
 from sqlalchemy import select
 
@@ -68,7 +68,7 @@ def export_dropped(store: Store, out: TextIO) -> int:
     return count
 
 
-def _pages(store: Store, query, key) -> Iterator[list]:  # type: ignore[no-untyped-def]
+def _pages(store: Store, query: Any, key: Any) -> Iterator[Sequence[Any]]:
     """Keyset pagination: bounded memory however many activities there are."""
     last = None
     while True:

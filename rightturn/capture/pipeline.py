@@ -251,7 +251,7 @@ class _Batch:
                 self.stats.quarantined += 1
                 self.stats.reasons[reason_kind(item.reason)] += 1
                 continue
-            key = (item.kind, item.source_id)
+            key: tuple[str, str] = (item.kind, item.source_id)
             if key in captured:  # the same message twice in one batch (two mailboxes)
                 captured[key].parties = _merge_parties(captured[key].parties, item.parties)
                 self.stats.merged += 1
@@ -306,7 +306,7 @@ class _Batch:
     # --- look-ups in the store, one query per batch -----------------------------------------
 
     def _existing(
-        self, model: type, captured: dict[tuple[str, str], Captured]
+        self, model: Any, captured: dict[tuple[str, str], Captured]
     ) -> dict[tuple[str, str], int]:
         # By source_id alone (the index's leading column), then kind in Python: a row-value
         # IN list is not an index look-up on PostgreSQL.
@@ -328,7 +328,7 @@ class _Batch:
             query = select(Activity.fingerprint, Activity.activity_id).where(
                 Activity.fingerprint.in_(prints[start : start + CHUNK])
             )
-            found.update(self.s.execute(query).tuples().all())
+            found.update((fp, ident) for fp, ident in self.s.execute(query) if fp is not None)
         return found
 
     def _thread_hints(self, fresh: list[Captured]) -> dict[str, tuple[str, ThreadHint]]:

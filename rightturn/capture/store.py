@@ -109,8 +109,8 @@ class ActivityWriter:
         self._write_participants(ids)
         self._write_buyer_actions(ids)
         self._write_merges()
-        for chunk in chunks(self.dropped):
-            self.s.execute(insert(DroppedItem.__table__), chunk)
+        for part in chunks(self.dropped):
+            self.s.execute(insert(DroppedItem.table()), part)
         self._write_quarantine()
 
     def _write_contacts(self) -> None:
@@ -122,9 +122,9 @@ class ActivityWriter:
         Core executemany without RETURNING, then one query for the ids: several times faster
         than the ORM's per-row bulk path, which dominated capture time.
         """
-        table = Activity.__table__
-        for chunk in chunks(self.activities):
-            self.s.execute(insert(table), chunk)
+        table = Activity.table()
+        for part in chunks(self.activities):
+            self.s.execute(insert(table), part)
         keys = [(row["kind"], row["source_id"]) for row in self.activities]
         wanted = set(keys)
         ids: dict[tuple[str, str], int] = {}
@@ -145,10 +145,10 @@ class ActivityWriter:
                 seen.add((party.role, party.address))
                 rows.append(_participant(activity_id, party, rep, contact))
             suggestions += suggestion_rows(activity_id, decision)
-        for chunk in chunks(rows):
-            self.s.execute(insert(ActivityParticipant.__table__), chunk)
-        for chunk in chunks(suggestions):
-            self.s.execute(insert(Suggestion.__table__), chunk)
+        for part in chunks(rows):
+            self.s.execute(insert(ActivityParticipant.table()), part)
+        for part in chunks(suggestions):
+            self.s.execute(insert(Suggestion.table()), part)
 
     def _write_buyer_actions(self, ids: list[int]) -> None:
         """Replies, call-backs and accepted meetings: the buyer responses practices earn."""
@@ -179,8 +179,8 @@ class ActivityWriter:
                 for activity_id, item, decision in replies[source_id]:
                     actions.append(_action("reply", activity_id, parent, item, decision))
         actions += self._call_backs(calls)
-        for chunk in chunks(actions):
-            self.s.execute(insert(BuyerAction.__table__), chunk)
+        for part in chunks(actions):
+            self.s.execute(insert(BuyerAction.table()), part)
 
     def _call_backs(self, calls: list[tuple[int, Captured, Decision]]) -> list[dict[str, Any]]:
         """An inbound call from a contact the rep called (or wrote to) in the days before."""
@@ -241,14 +241,14 @@ class ActivityWriter:
                         contacts[0] if len(contacts) == 1 else None,
                     )
                 )
-        for chunk in chunks(rows):
-            self.s.execute(insert(ActivityParticipant.__table__), chunk)
+        for part in chunks(rows):
+            self.s.execute(insert(ActivityParticipant.table()), part)
 
     def _write_quarantine(self) -> None:
         if not self.rejected:
             return
         keys = {(r.kind, r.source, r.position): r for r in self.rejected}
-        have = set()
+        have: set[tuple[Any, ...]] = set()
         for chunk in chunks(list(keys)):
             query = select(
                 QuarantineItem.kind, QuarantineItem.source, QuarantineItem.position
@@ -264,8 +264,8 @@ class ActivityWriter:
             for key, r in keys.items()
             if key not in have
         ]  # fmt: skip
-        for chunk in chunks(rows):
-            self.s.execute(insert(QuarantineItem.__table__), chunk)
+        for part in chunks(rows):
+            self.s.execute(insert(QuarantineItem.table()), part)
 
 
 def _participant(

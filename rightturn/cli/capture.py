@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
@@ -14,6 +14,7 @@ from rich.progress import (
     BarColumn,
     Progress,
     SpinnerColumn,
+    TaskID,
     TaskProgressColumn,
     TextColumn,
     TimeElapsedColumn,
@@ -162,7 +163,9 @@ def capture_ics(
     if since or until:
         if not (since and until):
             raise ConfigError("give both --since and --until, or neither (the default window)")
-        window = (day(since, "--since"), day(until, "--until"))
+        start, end = day(since, "--since"), day(until, "--until")
+        assert start is not None and end is not None  # both given, checked above
+        window = (start, end)
     _run(db, [IcsSource(path, window=window)])
 
 
@@ -178,11 +181,11 @@ def capture_org(
     _run(db, org_sources(folder, load_settings(db).phone_region))
 
 
-def _run(db: str | None, sources: list[Source]) -> CaptureStats:
+def _run(db: str | None, sources: Sequence[Source]) -> CaptureStats:
     return capture_sources(open_store(db), sources, load_settings(db).capture_batch)
 
 
-def capture_sources(store: Store, sources: list[Source], batch: int = 2000) -> CaptureStats:
+def capture_sources(store: Store, sources: Sequence[Source], batch: int = 2000) -> CaptureStats:
     """Capture with a progress bar per source, then print the summary."""
     with _progress() as hook:
         stats = capture(store, sources, progress=hook, batch=batch)
@@ -203,7 +206,7 @@ def _progress() -> Iterator[ProgressHook]:
         console=err,
         transient=True,
     ) as bar:
-        tasks: dict[str, tuple[int, float]] = {}
+        tasks: dict[str, tuple[TaskID, float]] = {}
 
         def hook(source: Source, done: int, total: int | None, items: int) -> None:
             if source.key not in tasks:
@@ -319,7 +322,7 @@ def review(
         rep_id=rep,
         account_id=account,
         kind=kind,
-        order=order,  # type: ignore[arg-type]
+        order=order,
         cursor=cursor,
         limit=limit,
     )

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import (
     JSON,
@@ -26,6 +26,7 @@ from sqlalchemy import (
     MetaData,
     Numeric,
     String,
+    Table,
     Text,
     UniqueConstraint,
 )
@@ -58,6 +59,11 @@ def _in(column: str, values: tuple[str, ...]) -> str:
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
+
+    @classmethod
+    def table(cls) -> Table:
+        """The Core table, for bulk statements (executemany without the ORM's per-row work)."""
+        return cast(Table, cls.__table__)
 
 
 # --- the selling organisation -------------------------------------------------------------

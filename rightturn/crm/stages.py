@@ -42,7 +42,8 @@ def stage_order(session: Session) -> list[str]:
     stage names. Cached per database until the stage history changes.
     """
     count, last = session.execute(select(func.count(), func.max(StageChange.id))).one()
-    key = (str(session.get_bind().url), count, last)
+    bind = session.get_bind()
+    key = (str(bind.engine.url), count, last)
     if key not in _ORDER_CACHE:
         if len(_ORDER_CACHE) > 32:
             _ORDER_CACHE.clear()

@@ -257,7 +257,7 @@ def driver_rows(session: Session, query: Any) -> list[tuple[Any, ...]]:
     timestamps costs seconds. Wrap timestamp and money columns in :func:`as_driven`."""
     result = session.connection().execute(query)
     try:
-        return result.cursor.fetchall() if result.cursor is not None else []
+        return list(result.cursor.fetchall()) if result.cursor is not None else []
     finally:
         result.close()
 

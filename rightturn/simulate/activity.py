@@ -177,7 +177,7 @@ class TeamRun:
         else:
             self.t.row("truth/activities.csv", row)
 
-    def out(self, op, *args) -> None:  # type: ignore[no-untyped-def]
+    def out(self, op, *args) -> None:
         """Write (mail, a call, a meeting, a row) now, or hold it with the open sequence."""
         if self._held is not None:
             self._held.held.append((op, args))
@@ -324,6 +324,7 @@ class TeamRun:
         style = "brief" if rng.random() < rep.brief_share else "verbose"
         f = self.fields(rep, contact, product)
         subject = ""
+        tid: str | None
         if style == "brief":
             if kind == "open":
                 tid, subject, body = text.brief_opening(rng, f)

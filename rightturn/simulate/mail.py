@@ -11,10 +11,9 @@ import html
 import random
 import re
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, tzinfo
 from email.utils import format_datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 # mboxrd: a body line that starts with "From " (after any number of ">") gains one more ">".
 _FROM_LINE = re.compile(r"^(>*From )", re.MULTILINE)
@@ -26,7 +25,7 @@ class Sender:
 
     addr: str
     email: str
-    tz: ZoneInfo
+    tz: tzinfo
 
 
 @dataclass(slots=True)

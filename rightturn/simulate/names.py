@@ -158,6 +158,7 @@ def _grouped(local: str) -> str:
 
 def fmt_phone(p: Phone, style: int) -> str:
     """Render `p` in one of several real-world formats; style 0 is international display."""
+    forms: tuple[str, ...]
     if p.country == "1":
         forms = (
             f"+1 {p.area}-{p.local[:3]}-{p.local[3:]}",

@@ -47,7 +47,7 @@ def _html(
         font={"family": "system-ui, sans-serif", "size": 13},
         legend=legend or {"orientation": "h", "y": -0.2},
     )
-    return fig.to_html(full_html=False, include_plotlyjs=False, config=_CONFIG, div_id=div_id)  # type: ignore[no-any-return]
+    return fig.to_html(full_html=False, include_plotlyjs=False, config=_CONFIG, div_id=div_id)
 
 
 def week_over_week_chart(this_week: dict[str, int], last_week: dict[str, int]) -> str:

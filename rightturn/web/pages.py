@@ -54,7 +54,7 @@ PAGE = 50
 
 
 def _store(request: Request) -> Store:
-    return request.app.state.store  # type: ignore[no-any-return]
+    return request.app.state.store
 
 
 def _render(request: Request, name: str, http_status: int = 200, **context: Any) -> HTMLResponse:
@@ -399,7 +399,7 @@ def review(
         rep_id=rep_id or None,
         account_id=account_id or None,
         kind=kind or None,
-        order=order,  # type: ignore[arg-type]
+        order=order,
         cursor=cursor or None,
         limit=PAGE,
         scope=who.scope,

@@ -44,7 +44,7 @@ class SignInRequired(Exception):
 
 
 def _store(request: Request) -> Store:
-    return request.app.state.store  # type: ignore[no-any-return]
+    return request.app.state.store
 
 
 def _account(request: Request) -> Account | None:
@@ -63,7 +63,7 @@ def viewer(request: Request) -> Viewer:
     """The dependency every protected route has: the signed-in viewer, or sign-in required."""
     cached = getattr(request.state, "viewer", None)
     if cached is not None:
-        return cached  # type: ignore[no-any-return]
+        return cached
     account = _account(request)
     if account is None:
         raise SignInRequired()

@@ -199,7 +199,7 @@ class _Loader:
         id that long, a number past its column's range or a date outside 1970-2100 rejects the
         row, naming the column: a cut id could name another record.
         """
-        columns = model.__table__.columns
+        columns = model.table().columns
         kept = []
         for row in rows:
             try:
@@ -244,7 +244,7 @@ class _Loader:
     def upsert(self, model: type[Base], rows: list[Row]) -> None:
         if not rows:
             return
-        table = model.__table__
+        table = model.table()
         pk = table.primary_key.columns.values()[0]
         existing: dict[Any, dict[str, Any]] = {}
         keys = [row.values[pk.name] for row in rows]
@@ -261,8 +261,8 @@ class _Loader:
             elif not all(_same(old[col], val) for col, val in row.values.items()):
                 changed.append(row.values)
                 self.mark_updated(row)
-        for chunk in chunks(new):
-            self.s.execute(insert(model), list(chunk))
+        for part in chunks(new):
+            self.s.execute(insert(model), list(part))
         for chunk in chunks(changed):
             self.s.execute(update(model), list(chunk))
 
@@ -273,7 +273,7 @@ class _Loader:
             self.r.counts(row.file).updated += 1
 
     def existing_ids(self, model: type[Base]) -> set[Any]:
-        pk = model.__table__.primary_key.columns.values()[0]
+        pk = model.table().primary_key.columns.values()[0]
         return set(self.s.scalars(select(pk)))
 
     def require(self, rows: list[Row], column: str, model: type[Base], noun: str) -> list[Row]:
@@ -297,7 +297,7 @@ class _Loader:
         self, model: type[Base], parent: str, child: str, rows: list[Row], list_name: str
     ) -> None:
         """Make each parent's child rows (phones, emails, contact roles) exactly its list cell."""
-        table = model.__table__
+        table = model.table()
         have: dict[Any, set[str]] = defaultdict(set)
         for chunk in chunks([row.values[parent] for row in rows]):
             query = select(table.c[parent], table.c[child]).where(table.c[parent].in_(chunk))
@@ -314,7 +314,7 @@ class _Loader:
         An identity already given to another owner — earlier in the file, or in the database to
         an owner this import does not restate — stays where it is, and the report says so.
         """
-        table = model.__table__
+        table = model.table()
         owners = {row.values[owner] for row in rows}
         wanted = {i for row in rows for i in row.lists.get(list_name, [])}
         holders: dict[str, Any] = {}
@@ -359,7 +359,7 @@ class _Loader:
         have: dict[Any, set[str]],
         target: dict[Any, set[str]],
     ) -> None:
-        table = model.__table__
+        table = model.table()
         inserts = []
         # Every delete runs before any insert, so an identity can move between two owners.
         for row in rows:
@@ -374,8 +374,8 @@ class _Loader:
                     delete(model).where(table.c[parent] == key, table.c[child].in_(old - new))
                 )
             inserts += [{parent: key, child: c} for c in sorted(new - old)]
-        for chunk in chunks(inserts):
-            self.s.execute(insert(model), list(chunk))
+        for part in chunks(inserts):
+            self.s.execute(insert(model), list(part))
 
     # --- references between rows ---------------------------------------------------------
 
@@ -438,7 +438,7 @@ class _Loader:
 
     def record_field_changes(self, opps: list[Row]) -> None:
         """Keep a history row for every tracked field an import sees change."""
-        table = Opportunity.__table__
+        table = Opportunity.table()
         cols = [table.c.opportunity_id, *(table.c[f] for f in TRACKED_FIELDS)]
         old: dict[str, Any] = {}
         for chunk in chunks([r.values["opportunity_id"] for r in opps]):
@@ -462,15 +462,15 @@ class _Loader:
                             "changed_at": self.now,
                         }
                     )
-        for chunk in chunks(changes):
-            self.s.execute(insert(OpportunityChange), list(chunk))
+        for part in chunks(changes):
+            self.s.execute(insert(OpportunityChange), list(part))
 
     def insert_history(self, model: type[Base], rows: list[Row], key: tuple[str, ...]) -> None:
         """Insert history rows not stored yet; history is only ever added to."""
         if not rows:
             return
         rows = self.require(rows, "opportunity_id", Opportunity, "opportunity")
-        table = model.__table__
+        table = model.table()
         opp_ids = sorted({r.values["opportunity_id"] for r in rows})
         have: set[tuple[Any, ...]] = set()
         for chunk in chunks(opp_ids):
@@ -484,8 +484,8 @@ class _Loader:
             have.add(ident)
             new.append(row.values)
             self.r.counts(row.file).created += 1
-        for chunk in chunks(new):
-            self.s.execute(insert(model), list(chunk))
+        for part in chunks(new):
+            self.s.execute(insert(model), list(part))
 
     def record_current_stages(self, opps: list[Row]) -> None:
         """Make sure each opportunity's history ends in its current stage.
@@ -493,7 +493,7 @@ class _Loader:
         When no source said when the stage was entered, the import records it (``inferred``):
         at the creation date for a new opportunity, else now, when the change was first seen.
         """
-        table = StageChange.__table__
+        table = StageChange.table()
         latest: dict[str, tuple[datetime, str]] = {}
         for chunk in chunks([r.values["opportunity_id"] for r in opps]):
             query = select(table.c.opportunity_id, table.c.entered_at, table.c.stage).where(
@@ -512,8 +512,8 @@ class _Loader:
             new.append(
                 {"opportunity_id": opp_id, "stage": stage, "entered_at": when, "inferred": True}
             )
-        for chunk in chunks(new):
-            self.s.execute(insert(StageChange), list(chunk))
+        for part in chunks(new):
+            self.s.execute(insert(StageChange), list(part))
         if new:
             self.r.notes.append(
                 f"{len(new):,} current stages had no dated stage history; recorded as inferred"
@@ -525,11 +525,11 @@ class _Loader:
         rows = self.r.rejected
         if not rows:
             return
-        table = QuarantineItem.__table__
+        table = QuarantineItem.table()
         items = {
             ("crm_row", self.b.paths.get(p.file, p.file), f"line {p.line}"): p.reason for p in rows
         }
-        have = set()
+        have: set[tuple[Any, ...]] = set()
         for chunk in chunks(sorted({k[1] for k in items})):
             query = select(table.c.kind, table.c.source, table.c.position).where(
                 table.c.source.in_(chunk)
@@ -540,8 +540,8 @@ class _Loader:
             for k, reason in items.items()
             if k not in have
         ]
-        for chunk in chunks(new):
-            self.s.execute(insert(QuarantineItem), list(chunk))
+        for part in chunks(new):
+            self.s.execute(insert(QuarantineItem), list(part))
 
     def count_unchanged(self) -> None:
         for counts in self.r.files.values():

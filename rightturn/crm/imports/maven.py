@@ -79,7 +79,7 @@ def read_maven(folder: Path) -> CrmBatch:
     return batch
 
 
-def _rows(folder: Path, name: str, report: ImportReport):  # type: ignore[no-untyped-def]
+def _rows(folder: Path, name: str, report: ImportReport):
     for line, cells, raw in read_rows(folder / name, FILES[name]):
         report.counts(name).read += 1
         if PROBLEM in cells:
@@ -285,5 +285,5 @@ def _pipeline(folder: Path, batch: CrmBatch, prices: dict[str, tuple[str, Decima
     report.notes.append(f"{file}: {no_account:,} deals have no account yet; kept without one")
 
 
-def _midnight(day):  # type: ignore[no-untyped-def]
+def _midnight(day):
     return datetime.combine(day, time(), tzinfo=UTC) if day is not None else None
