@@ -14,7 +14,7 @@ help:
 	@echo "make test   run everything CI runs (lint + tests on SQLite and PostgreSQL)"
 	@echo "make test-full   the same, with the concurrency races and fuzzing run longer"
 	@echo "make bench  print speed and memory figures (simulate 1,000 reps, ...)"
-	@echo "make lint   ruff check and format check, import-linter's layer contracts"
+	@echo "make lint   ruff check and format check, import-linter's layer contracts, mypy"
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "rightturn needs Python 3.11 or newer; set PYTHON=python3.11")'
@@ -37,6 +37,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check rightturn tests benchmarks
 	$(BIN)/ruff format --check rightturn tests benchmarks
 	$(BIN)/lint-imports
+	$(BIN)/mypy
 
 format: $(STAMP)
 	$(BIN)/ruff format rightturn tests benchmarks
