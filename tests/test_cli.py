@@ -103,7 +103,7 @@ def test_demo_builds_an_org_imports_it_and_refuses_to_overwrite_without_fresh(
     assert "win rate" in out and "Open pipeline by stage" in out
     # The printed logins work.
     from rightturn.crm.store import Store
-    from rightturn.web.auth import authenticate
+    from rightturn.crm.users import authenticate
 
     logins = re.findall(r"(\S+@demo\.rightturn)\s*│\s*(\S+)\s*│\s*(manager|rep)\s*│", out)
     assert {role for _, _, role in logins} == {"manager", "rep"}, out

@@ -209,7 +209,7 @@ def demo(
         capture_sources(store, org_sources(folder, settings.phone_region))
     _render_summary(org_summary(store), redact(store.url))
     from rightturn.cli.web import render_logins, serve_app
-    from rightturn.web.auth import demo_users
+    from rightturn.crm.users import demo_users
 
     render_logins(demo_users(store), port)
     if serve:

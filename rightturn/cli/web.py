@@ -11,8 +11,8 @@ from rightturn.cli.common import DbOption, app, console, err, errors, open_store
 from rightturn.config import load_settings, secret
 from rightturn.crm.model import USER_ROLES
 from rightturn.crm.store import redact
+from rightturn.crm.users import Account, add_user, issue_token, list_users
 from rightturn.errors import ConfigError
-from rightturn.web.auth import Account, add_user, issue_token, list_users
 
 PASSWORD_ENV = "RIGHTTURN_PASSWORD"
 users_app = typer.Typer(help="People who sign in to the panel and API.", no_args_is_help=True)

@@ -30,8 +30,7 @@ from rightturn.config import Settings
 from rightturn.crm.store import Store
 from rightturn.errors import Conflict, NotFound, ParseError, PermissionDenied
 from rightturn.web import api, pages
-from rightturn.web.auth import LoginLimiter
-from rightturn.web.security import CSRF_COOKIE, SignInRequired, set_cookie
+from rightturn.web.security import CSRF_COOKIE, LoginLimiter, SignInRequired, set_cookie
 
 STATIC = Path(__file__).parent / "static"
 _STATUS = {NotFound: 404, ParseError: 422, Conflict: 409, PermissionDenied: 403}

@@ -32,9 +32,9 @@ from rightturn.crm import queries
 from rightturn.crm.model import ACTIVITY_KINDS, ASSOCIATION_STATUSES, OPPORTUNITY_STATUSES, Rep
 from rightturn.crm.stages import stage_order
 from rightturn.crm.store import Store
+from rightturn.crm.users import authenticate, end_session, start_session
 from rightturn.errors import Conflict, NotFound, ParseError
 from rightturn.web import charts
-from rightturn.web.auth import authenticate, end_session, start_session
 from rightturn.web.security import (
     CSRF_FIELD,
     SESSION_COOKIE,

@@ -22,9 +22,9 @@ from rightturn.capture.pipeline import capture
 from rightturn.crm.imports import import_crm
 from rightturn.crm.model import Activity, Rep
 from rightturn.crm.store import Store
+from rightturn.crm.users import add_user, issue_token
 from rightturn.simulate import simulate_org
 from rightturn.web.app import create_app
-from rightturn.web.auth import add_user, issue_token
 from tests.conftest import PG_URL, pg_unavailable
 
 PASSWORD = "correct horse battery staple"

@@ -304,8 +304,8 @@ def test_analytics_pages_on_an_empty_store_say_what_to_do(tmp_path) -> None:  # 
     from fastapi.testclient import TestClient
 
     from rightturn.crm.store import Store
+    from rightturn.crm.users import add_user
     from rightturn.web.app import create_app
-    from rightturn.web.auth import add_user
 
     store = Store.open(f"sqlite:///{tmp_path / 'empty.db'}")
     try:

@@ -300,8 +300,8 @@ def test_a_manager_pages_through_a_150_item_review_queue_and_clears_it(  # type:
 
     from rightturn.crm.model import Activity, Rep
     from rightturn.crm.store import Store
+    from rightturn.crm.users import add_user
     from rightturn.web.app import create_app
-    from rightturn.web.auth import add_user
     from tests.associate.test_review import build_queue
 
     store = Store.open(f"sqlite:///{tmp_path / 'queue.db'}")

@@ -196,8 +196,8 @@ def test_empty_states_tell_what_to_do(tmp_path) -> None:  # type: ignore[no-unty
     from fastapi.testclient import TestClient
 
     from rightturn.crm.store import Store
+    from rightturn.crm.users import add_user
     from rightturn.web.app import create_app
-    from rightturn.web.auth import add_user
     from tests.web.conftest import PASSWORD
 
     store = Store.open(f"sqlite:///{tmp_path / 'empty.db'}")

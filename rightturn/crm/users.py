@@ -1,4 +1,4 @@
-"""Who may sign in, and how: users, password hashes, browser sessions, API tokens, login limits.
+"""Who may sign in, and how: users, password hashes, browser sessions, API tokens.
 
 Passwords are hashed with argon2id (``argon2-cffi``, the reference implementation's binding);
 session and API tokens are 32 random bytes, shown once and stored only as SHA-256 digests, so a
@@ -10,9 +10,6 @@ from __future__ import annotations
 import functools
 import hashlib
 import secrets
-import threading
-import time
-from collections import deque
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -31,7 +28,6 @@ from rightturn.errors import Conflict, NotFound, ParseError
 __all__ = [
     "SESSION_LIFETIME",
     "Account",
-    "LoginLimiter",
     "add_user",
     "authenticate",
     "demo_users",
@@ -211,47 +207,6 @@ def user_for_token(store: Store, token: str) -> Account | None:
             update(ApiToken).where(ApiToken.token_hash == digest).values(last_used_at=utcnow())
         )
         return _account(s, user)
-
-
-class LoginLimiter:
-    """At most ``attempts`` failed sign-ins per client address and per email in ``window``.
-
-    In memory, per server process: enough to stop password guessing against one server; a
-    deployment with several processes behind a balancer should also limit at the proxy.
-    """
-
-    def __init__(self, attempts: int = 5, window: timedelta = timedelta(minutes=15)) -> None:
-        self.attempts = attempts
-        self.window = window.total_seconds()
-        self._failures: dict[str, deque[float]] = {}
-        self._lock = threading.Lock()
-
-    def _recent(self, key: str, now: float) -> deque[float]:
-        times = self._failures.setdefault(key, deque())
-        while times and times[0] <= now - self.window:
-            times.popleft()
-        return times
-
-    def retry_after(self, client: str, email: str) -> int:
-        """Seconds until this client may try this email again; 0 when it may now."""
-        now = time.monotonic()
-        with self._lock:
-            waits = []
-            for key in (f"ip:{client}", f"email:{email.strip().lower()}"):
-                times = self._recent(key, now)
-                if len(times) >= self.attempts:
-                    waits.append(times[0] + self.window - now)
-            return int(max(waits, default=0)) + (1 if waits else 0)
-
-    def failed(self, client: str, email: str) -> None:
-        now = time.monotonic()
-        with self._lock:
-            for key in (f"ip:{client}", f"email:{email.strip().lower()}"):
-                self._recent(key, now).append(now)
-
-    def succeeded(self, client: str, email: str) -> None:
-        with self._lock:
-            self._failures.pop(f"email:{email.strip().lower()}", None)
 
 
 def demo_users(store: Store) -> list[tuple[str, str, Account]]:
