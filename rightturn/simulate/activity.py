@@ -448,54 +448,19 @@ class TeamRun:
         """Create ~8 opportunities a month (prospecting replies first, then inbound and
         expansion), write their CRM rows and truth, and simulate each deal's activity; then
         the rep's off-topic mail and held prospecting sequences."""
-        rng, st = self.rng, self.style
-        target = round(8 * self.months * rng.uniform(0.85, 1.15))
-        plan: list[tuple[datetime, str, Sequence | None]] = [
-            (t, "prospecting", seq) for t, seq in seeds if t <= self.end_at
-        ]
-        for _ in range(max(0, target - len(plan))):
-            day = self.random_day(self.start_at, self.end_at - timedelta(days=1))
-            t, _ = self.business(day, rep.tz)
-            plan.append((t, "expansion" if rng.random() < 0.3 else "inbound", None))
-        plan.sort(key=lambda p: p[0])
         by_account: dict[str, list[Deal]] = {}
         won_accounts: list[Account] = []
-        for created, source, seq in plan:
+        for created, source, seq in self._openings(rep, seeds):
             if created > self.end_at:
                 continue
             contact = seq.contact if seq is not None else None
             if contact is None:
-                busy = [
-                    a for a in territory
-                    if any(self._open_at(d, created) for d in by_account.get(a.account_id, []))
-                ]  # fmt: skip
-                if st.concurrent and busy and rng.random() < st.concurrent:
-                    account = rng.choice(busy)  # another deal where one is already open
-                elif source == "expansion":
-                    done = [
-                        a
-                        for a in won_accounts
-                        if self._won_before(by_account[a.account_id], created)
-                    ]
-                    account = rng.choice(done) if done else rng.choice(territory)
-                    source = source if done else "inbound"
-                else:
-                    account = rng.choice(territory)
-                contact = rng.choice(account.contacts)
-            account = contact.account
-            free, live = self._free_products(by_account, account, created)
-            while not free:  # every product already in play here: the deal lands elsewhere
-                account = rng.choice(territory)
-                contact = rng.choice(account.contacts)
-                free, live = self._free_products(by_account, account, created)
-            product = rng.choice(free)
-            pitched = [p for p in free if seq is not None and p.name in seq.thread.subject]
-            if pitched:  # the deal is for what the prospecting mail was about
-                product = pitched[0]
-            if live and rng.random() < st.same_champion:  # the same champion on a second deal
-                contact = rng.choice(live).engaged[0]
+                contact, source = self._new_buyer(
+                    territory, by_account, won_accounts, created, source
+                )
+            account, contact, product = self._place(territory, by_account, contact, created, seq)
             deal = plan_deal(
-                rng, self.c.next_opportunity(), rep, account, contact, product, source,
+                self.rng, self.c.next_opportunity(), rep, account, contact, product, source,
                 created, self.end_at,
             )  # fmt: skip
             by_account.setdefault(account.account_id, []).append(deal)
@@ -505,16 +470,91 @@ class TeamRun:
                 if account not in won_accounts:
                     won_accounts.append(account)
             self.write_deal(deal)
-            lead = None
-            if seq is not None and seq.contact in deal.engaged:
-                seq.deal = deal  # the sequence led to this deal
-                if st.continue_thread and rng.random() < st.continue_thread:
-                    lead = seq.thread
-            self.deal_activity(deal, lead)
+            self.deal_activity(deal, self._lead(seq, deal))
         self.off_topic(rep, by_account)
         self.release()
         self.deals.clear()
         self.deal_mails.clear()
+
+    def _openings(
+        self, rep: Rep, seeds: list[tuple[datetime, Sequence]]
+    ) -> list[tuple[datetime, str, Sequence | None]]:
+        """When the rep's deals are created and where they come from, in time order: the
+        prospecting replies in the period, then inbound and expansion deals up to the target."""
+        rng = self.rng
+        target = round(8 * self.months * rng.uniform(0.85, 1.15))
+        plan: list[tuple[datetime, str, Sequence | None]] = [
+            (t, "prospecting", seq) for t, seq in seeds if t <= self.end_at
+        ]
+        for _ in range(max(0, target - len(plan))):
+            day = self.random_day(self.start_at, self.end_at - timedelta(days=1))
+            t, _ = self.business(day, rep.tz)
+            plan.append((t, "expansion" if rng.random() < 0.3 else "inbound", None))
+        plan.sort(key=lambda p: p[0])
+        return plan
+
+    def _new_buyer(
+        self,
+        territory: list[Account],
+        by_account: dict[str, list[Deal]],
+        won_accounts: list[Account],
+        created: datetime,
+        source: str,
+    ) -> tuple[Contact, str]:
+        """Who an inbound or expansion deal starts with, and its source: at an account with an
+        open deal (by the style), an expansion at an account won before (inbound when there is
+        none yet), else anyone in the territory."""
+        rng, st = self.rng, self.style
+        busy = [
+            a for a in territory
+            if any(self._open_at(d, created) for d in by_account.get(a.account_id, []))
+        ]  # fmt: skip
+        if st.concurrent and busy and rng.random() < st.concurrent:
+            account = rng.choice(busy)  # another deal where one is already open
+        elif source == "expansion":
+            done = [a for a in won_accounts if self._won_before(by_account[a.account_id], created)]
+            account = rng.choice(done) if done else rng.choice(territory)
+            source = source if done else "inbound"
+        else:
+            account = rng.choice(territory)
+        return rng.choice(account.contacts), source
+
+    def _place(
+        self,
+        territory: list[Account],
+        by_account: dict[str, list[Deal]],
+        contact: Contact,
+        created: datetime,
+        seq: Sequence | None,
+    ) -> tuple[Account, Contact, Product]:
+        """The deal's account, primary contact and product: a product not already in play at
+        the account (else the deal lands at another account), the one the prospecting mail
+        pitched if it did, and (by the style) the champion of a deal already open there."""
+        rng = self.rng
+        account = contact.account
+        free, live = self._free_products(by_account, account, created)
+        while not free:  # every product already in play here: the deal lands elsewhere
+            account = rng.choice(territory)
+            contact = rng.choice(account.contacts)
+            free, live = self._free_products(by_account, account, created)
+        product = rng.choice(free)
+        pitched = [p for p in free if seq is not None and p.name in seq.thread.subject]
+        if pitched:  # the deal is for what the prospecting mail was about
+            product = pitched[0]
+        if live and rng.random() < self.style.same_champion:  # the same champion on a second deal
+            contact = rng.choice(live).engaged[0]
+        return account, contact, product
+
+    def _lead(self, seq: Sequence | None, deal: Deal) -> Thread | None:
+        """Mark the sequence that led to `deal` as its own; returns its thread when the deal's
+        mail goes on in it (by the style)."""
+        if seq is None or seq.contact not in deal.engaged:
+            return None
+        seq.deal = deal  # the sequence led to this deal
+        st = self.style
+        if st.continue_thread and self.rng.random() < st.continue_thread:
+            return seq.thread
+        return None
 
     def deal_subject(self, d: Deal) -> str:
         """The subject a rep gives a deal thread: naming the product, or (by the style) not."""
@@ -606,50 +646,76 @@ class TeamRun:
     def deal_activity(self, d: Deal, lead: Thread | None = None) -> None:
         """Mail, calls and meetings on a live deal, sparse while it is stalled. ``lead`` is the
         prospecting thread the deal's mail goes on in, when it does."""
-        rng, rep, st = self.rng, d.owner, self.style
+        rng, rep = self.rng, d.owner
         stop = min(d.closed_at or self.end_at, self.end_at)
         thread = lead if lead is not None else Thread(self.deal_subject(d))
-        product = d.product.name
         when, morning = self.after(d.created_at, rep.tz, 0.05, 2)
         k = 0
         while when < stop:
             contact = d.engaged[k % len(d.engaged)]
             k += 1
-            mail_thread = thread
-            if st.fresh_thread and k > 1 and rng.random() < st.fresh_thread:
-                mail_thread = Thread(self.deal_subject(d))  # a new thread for this email
-            hide = st.name_product < 1 and rng.random() >= st.name_product
-            mail_thread.colleague = self.colleague(rep) if rng.random() < 0.1 else None
-            msg_id, yes = self.rep_mail(rep, contact, "deal", mail_thread, when, morning, "deal",
-                                        d, product, hide=hide)  # fmt: skip
-            self.deal_mails[d.opportunity_id] = self.deal_mails.get(d.opportunity_id, 0) + 1
-            self.answer(rep, contact, mail_thread, msg_id, when, yes, "deal", d, stop)
-            mail_thread.colleague = None
+            self._deal_email(d, thread, contact, k, when, morning, stop)
             if rng.random() < 0.3 or (len(d.engaged) > 1 and k <= len(d.engaged)):
                 # Buyers write first too; on multi-threaded deals each contact speaks up.
-                at, _ = self.after(when, contact.tz, 1, 6)
-                if at < stop:
-                    author = d.engaged[(k - 1) % len(d.engaged)]
-                    subj, body = rng.choice(text.BUYER_DEAL_MAIL)
-                    f = self.fields(rep, author, product)
-                    if st.name_product < 1 and rng.random() >= st.name_product:
-                        f["product"] = rng.choice(ALIASES)
-                    fresh = Thread(f"{subj.format(**f)} - {d.account.name}")
-                    self.buyer_mail(rep, author, fresh, at, body.format(**f), "deal", d)
+                self._buyer_deal_mail(d, contact, when, stop)
             if rng.random() < 0.4:
-                at, _ = self.after(when, rep.tz, 0.5, 5)
-                if at < stop:
-                    inbound = rng.random() < 0.25
-                    cid, _ = self.call(rep, at, "inbound" if inbound else "outbound",
-                                       contact.phones[0])  # fmt: skip
-                    self.truth("call", cid, rep, at, "deal",
-                               "inbound" if inbound else "outbound", contact, d)  # fmt: skip
+                self._deal_call(d, contact, when, stop)
             stalled = d.stall_window and d.stall_window[0] <= when <= d.stall_window[1]
             gap = rng.uniform(30, 60) if stalled else rng.uniform(9, 30)
             when, morning = self.after(when, rep.tz, gap, gap + 1)
         for stage, entered in d.stages[2:4]:  # Discovery and Proposal meetings
             if rng.random() < 0.35:
                 self.deal_meeting(d, stage, entered, stop)
+
+    def _deal_email(
+        self,
+        d: Deal,
+        thread: Thread,
+        contact: Contact,
+        k: int,
+        when: datetime,
+        morning: bool,
+        stop: datetime,
+    ) -> None:
+        """The rep's `k`-th email on the deal, to `contact`, and the buyer's reaction: in the
+        deal's thread or (by the style) a new one, naming the product or not, now and then
+        with a colleague on Cc."""
+        rng, rep, st = self.rng, d.owner, self.style
+        mail_thread = thread
+        if st.fresh_thread and k > 1 and rng.random() < st.fresh_thread:
+            mail_thread = Thread(self.deal_subject(d))  # a new thread for this email
+        hide = st.name_product < 1 and rng.random() >= st.name_product
+        mail_thread.colleague = self.colleague(rep) if rng.random() < 0.1 else None
+        msg_id, yes = self.rep_mail(rep, contact, "deal", mail_thread, when, morning, "deal",
+                                    d, d.product.name, hide=hide)  # fmt: skip
+        self.deal_mails[d.opportunity_id] = self.deal_mails.get(d.opportunity_id, 0) + 1
+        self.answer(rep, contact, mail_thread, msg_id, when, yes, "deal", d, stop)
+        mail_thread.colleague = None
+
+    def _buyer_deal_mail(self, d: Deal, author: Contact, when: datetime, stop: datetime) -> None:
+        """A buyer's own email on the deal, a new thread a day or more after the rep's `when`
+        (none if that is past `stop`), calling the product (by the style) something else."""
+        rng, rep, st = self.rng, d.owner, self.style
+        at, _ = self.after(when, author.tz, 1, 6)
+        if at >= stop:
+            return
+        subj, body = rng.choice(text.BUYER_DEAL_MAIL)
+        f = self.fields(rep, author, d.product.name)
+        if st.name_product < 1 and rng.random() >= st.name_product:
+            f["product"] = rng.choice(ALIASES)
+        fresh = Thread(f"{subj.format(**f)} - {d.account.name}")
+        self.buyer_mail(rep, author, fresh, at, body.format(**f), "deal", d)
+
+    def _deal_call(self, d: Deal, contact: Contact, when: datetime, stop: datetime) -> None:
+        """A call on the deal with `contact` after the rep's `when` (none if that is past
+        `stop`), a quarter of them inbound."""
+        rng, rep = self.rng, d.owner
+        at, _ = self.after(when, rep.tz, 0.5, 5)
+        if at >= stop:
+            return
+        direction = "inbound" if rng.random() < 0.25 else "outbound"
+        cid, _ = self.call(rep, at, direction, contact.phones[0])
+        self.truth("call", cid, rep, at, "deal", direction, contact, d)
 
     def deal_meeting(self, d: Deal, stage: str, entered: datetime, stop: datetime) -> None:
         rng, rep = self.rng, d.owner

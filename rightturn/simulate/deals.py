@@ -71,18 +71,35 @@ class Deal:
         return self.closed_at or self.stages[-1][1] + timedelta(days=3650)
 
 
-def plan_deal(
-    rng: random.Random,
-    opportunity_id: str,
-    rep: Rep,
-    account: Account,
-    primary: Contact,
-    product: Product,
-    source: str,
-    created_at: datetime,
-    end_at: datetime,
-) -> Deal:
-    """Decide a deal's whole life at creation, then keep only what happened by `end_at`."""
+@dataclass(slots=True)
+class _Traits:
+    """What decides a deal's odds, drawn first: qualification, threading, a stall, the outcome,
+    and who at the account is engaged."""
+
+    qualified: bool
+    multithreaded: bool
+    stalled: bool
+    p_win: float
+    won: bool
+    engaged: list[Contact]
+
+
+@dataclass(slots=True)
+class _Timeline:
+    """When each stage is entered, up to and including the close, and the stall in it."""
+
+    cycle: float  # the days the deal was expected to take, when created
+    n_stages: int  # open stages the deal goes through before it closes
+    entered: list[tuple[str, datetime]]
+    closed_time: datetime
+    stall_window: tuple[datetime, datetime] | None
+
+
+def _draw_traits(
+    rng: random.Random, rep: Rep, account: Account, primary: Contact, source: str
+) -> _Traits:
+    """The latent truth of a deal: a better rep qualifies and multi-threads more and stalls
+    less, and each of those moves the odds of winning."""
     ls = math.log(rep.skill)
     qualified = rng.random() < _sigmoid(-0.3 + 1.1 * ls)
     others = [c for c in account.contacts if c is not primary]
@@ -92,22 +109,34 @@ def plan_deal(
     logit += {"expansion": 0.5, "inbound": 0.2}.get(source, 0.0)
     p_win = _sigmoid(logit)
     won = rng.random() < p_win
-
     engaged = [primary]
     if multithreaded:
         engaged += rng.sample(others, min(len(others), rng.randint(1, 3)))
+    return _Traits(qualified, multithreaded, stalled, p_win, won, engaged)
 
+
+def _draw_amounts(
+    rng: random.Random, rep: Rep, account: Account, product: Product, multithreaded: bool
+) -> tuple[int, int | None]:
+    """The amount at creation (seats by segment and rep, less a discount), and the amount a
+    scope change in the proposal moves it to, if there is one."""
     low, high = SEATS[account.segment]
     seats = rng.randint(low, high) * min(3.0, max(0.35, rep.skill**0.75))
     discount = rng.uniform(0.0, 0.25)
     amount = max(1000, int(round(product.list_price * seats * (1 - discount), -2)))
-    final_amount = amount
-    amount_change = rng.random() < 0.15
-    if amount_change:  # scope changes in the proposal: up when multi-threaded, mostly down else
-        factor = rng.uniform(1.05, 1.3) if multithreaded else rng.uniform(0.7, 0.95)
-        final_amount = max(1000, int(round(amount * factor, -2)))
+    if not rng.random() < 0.15:
+        return amount, None
+    # Scope changes in the proposal: up when multi-threaded, mostly down else.
+    factor = rng.uniform(1.05, 1.3) if multithreaded else rng.uniform(0.7, 0.95)
+    return amount, max(1000, int(round(amount * factor, -2)))
 
-    cycle = rng.uniform(*CYCLE_DAYS[account.segment])
+
+def _draw_timeline(
+    rng: random.Random, segment: str, won: bool, stalled: bool, created_at: datetime
+) -> _Timeline:
+    """The stages a deal goes through (a lost one drops out, early stages most often), how
+    long each takes, the stall that stretches one of them, and the close."""
+    cycle = rng.uniform(*CYCLE_DAYS[segment])
     if won:
         n_stages, base = len(STAGES), cycle
     else:
@@ -129,38 +158,78 @@ def plan_deal(
             stall_window = (t, t + timedelta(days=span + stall_extra))
             span += stall_extra
         t += timedelta(days=span)
-    closed_time = t
-    entered.append((WON if won else LOST, closed_time))
+    entered.append((WON if won else LOST, t))
+    return _Timeline(cycle, n_stages, entered, t, stall_window)
 
-    # Pushes of the expected close date: each time the deal is still open near the date it
-    # was expected to close, the rep moves the date out.
+
+def _draw_history(
+    rng: random.Random,
+    created_at: datetime,
+    timeline: _Timeline,
+    amount: int,
+    final_amount: int | None,
+) -> list[tuple[str, str, str, datetime]]:
+    """The CRM's field history, in time order: the pushes of the expected close date (each
+    time the deal is still open near the date it was expected to close, the rep moves the date
+    out), and the scope change, if any, soon after the proposal stage."""
     history: list[tuple[str, str, str, datetime]] = []
-    expected = (created_at + timedelta(days=cycle)).date()
+    closed_time = timeline.closed_time
+    expected = (created_at + timedelta(days=timeline.cycle)).date()
     while expected < closed_time.date():
         at = datetime.combine(expected, created_at.timetz()) - timedelta(days=rng.uniform(1, 7))
         at = max(at, created_at + timedelta(hours=1))
         new = expected + timedelta(days=rng.randint(14, 45))
         history.append(("close_date", expected.isoformat(), new.isoformat(), at))
         expected = new
-    if amount_change:
-        at = entered[min(3, n_stages - 1)][1] + timedelta(hours=rng.uniform(2, 48))
+    if final_amount is not None:
+        proposal_at = timeline.entered[min(3, timeline.n_stages - 1)][1]
+        at = proposal_at + timedelta(hours=rng.uniform(2, 48))
         at = min(at, closed_time - timedelta(minutes=5))
         history.append(("amount", str(amount), str(final_amount), at))
     history.sort(key=lambda h: h[3])
+    return history
+
+
+def _as_recorded(
+    history: list[tuple[str, str, str, datetime]], created_at: datetime, cycle: float, amount: int
+) -> tuple[date, int]:
+    """The expected close date and the amount as the CRM shows them after `history` (what
+    was recorded by the end date): the last push's date, else the one expected at creation."""
+    close_date = (created_at + timedelta(days=cycle)).date()
+    shown_amount = amount
+    for field_name, _, new, _ in history:
+        if field_name == "close_date":
+            close_date = date.fromisoformat(new)
+        elif field_name == "amount":
+            shown_amount = int(new)
+    return close_date, shown_amount
+
+
+def plan_deal(
+    rng: random.Random,
+    opportunity_id: str,
+    rep: Rep,
+    account: Account,
+    primary: Contact,
+    product: Product,
+    source: str,
+    created_at: datetime,
+    end_at: datetime,
+) -> Deal:
+    """Decide a deal's whole life at creation, then keep only what happened by `end_at`.
+
+    The draws run in a fixed order (traits, amounts, timeline, history): the same seed gives
+    the same org only while it stays so."""
+    traits = _draw_traits(rng, rep, account, primary, source)
+    amount, final_amount = _draw_amounts(rng, rep, account, product, traits.multithreaded)
+    timeline = _draw_timeline(rng, account.segment, traits.won, traits.stalled, created_at)
+    history = _draw_history(rng, created_at, timeline, amount, final_amount)
 
     kept_history = [h for h in history if h[3] <= end_at]
-    stages = [s for s in entered if s[1] <= end_at]
+    stages = [s for s in timeline.entered if s[1] <= end_at]
+    closed_time = timeline.closed_time
     is_closed = closed_time <= end_at
-    close_date = expected
-    for h in kept_history:
-        if h[0] == "close_date":
-            close_date = date.fromisoformat(h[2])
-    if not any(h[0] == "close_date" for h in kept_history):
-        close_date = (created_at + timedelta(days=cycle)).date()
-    shown_amount = amount
-    for h in kept_history:
-        if h[0] == "amount":
-            shown_amount = int(h[2])
+    close_date, shown_amount = _as_recorded(kept_history, created_at, timeline.cycle, amount)
     if is_closed:
         close_date = closed_time.date()
     suffix = {"expansion": " - Expansion", "inbound": ""}.get(source, "")
@@ -171,17 +240,17 @@ def plan_deal(
         product=product,
         source=source,
         name=f"{account.name} - {product.name}{suffix}",
-        amount=int(shown_amount),
-        engaged=engaged,
+        amount=shown_amount,
+        engaged=traits.engaged,
         created_at=created_at,
         stages=stages,
         close_date=close_date,
         closed_at=closed_time if is_closed else None,
-        status=("won" if won else "lost") if is_closed else "open",
-        qualified=qualified,
-        multithreaded=multithreaded,
-        stalled=stalled,
-        stall_window=stall_window,
-        win_probability=round(p_win, 4),
+        status=("won" if traits.won else "lost") if is_closed else "open",
+        qualified=traits.qualified,
+        multithreaded=traits.multithreaded,
+        stalled=traits.stalled,
+        stall_window=timeline.stall_window,
+        win_probability=round(traits.p_win, 4),
         history=kept_history,
     )
