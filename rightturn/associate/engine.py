@@ -275,60 +275,90 @@ def _choose_opportunity(
     decision: Decision,
     weights: Weights,
 ) -> None:
-    """Step 3: pick the opportunity, or decide — with the reason — that it is none of them."""
+    """Step 3: pick the opportunity, or decide — with the reason — that it is none of them.
+
+    In order: no deal open at the account; a deal the subject names; the evidence scored and
+    the leader linked; a person decides; none, with the reason."""
     account = decision.account_id
-    when = item.occurred_at
-    candidates = [
-        opp
-        for opp in index.opportunities_by_account.get(account, [])  # type: ignore[arg-type]
-        if _open_at(opp, when)
-    ]
+    candidates = _candidates(index, account, item.occurred_at)
     via = _how_found(people, index)
     if not candidates:
         decision.status, decision.confidence = "associated", 0.9
         decision.reason = f"{via}; {index.account_label(account)} has no deal open at the time"
         return
-    subject = (item.subject or "").lower()
-    for opp in candidates:
-        if opp.opportunity_id.lower() in subject or (opp.name and opp.name.lower() in subject):
-            decision.opportunity_id = opp.opportunity_id
-            decision.status, decision.confidence = "associated", 0.95
-            decision.reason = f"the subject names {index.deal_label(opp.opportunity_id)}"
-            return
+    named = _named_in_subject(item, candidates)
+    if named is not None:
+        decision.opportunity_id = named.opportunity_id
+        decision.status, decision.confidence = "associated", 0.95
+        decision.reason = f"the subject names {index.deal_label(named.opportunity_id)}"
+        return
     found = evidence(item, index, people, candidates)
-    scored = sorted(
+    decision.scored = sorted(
         zip(weights.scores(found), found, strict=True),
         key=lambda s: (-s[0], s[1].opportunity.opportunity_id),
     )
-    decision.scored = scored
-    (best, top), runner_up = scored[0], (scored[1][0] if len(scored) > 1 else weights.floor)
-    # (rounded: 0.9 - 0.7 is 0.1999... in floating point)
-    if best >= weights.link_at and round(best - runner_up, 6) >= weights.margin:
-        decision.opportunity_id = top.opportunity.opportunity_id
-        decision.status = "associated"
-        decision.confidence = weights.confidence(best)
-        decision.reason = f"{via}; {describe(top, index)}"
-        return
-    # Evidence that points at a deal without singling it out, or a deal the contact buys on
-    # (or the only one open there) with nothing against it: a person decides.
-    strong = [ev for sc, ev in scored if sc >= weights.review_at and not ev.other_product]
-    plausible = [ev for _, ev in scored if (ev.role or ev.only) and not ev.other_product]
-    if len(strong) > 1 or strong or plausible:
-        decision.status, decision.confidence = "needs_review", weights.confidence(best)
-        decision.suggestions = [
-            (ev.opportunity.opportunity_id, round(sc, 2), describe(ev, index))
-            for sc, ev in scored
-            if sc > weights.floor or ev in plausible
-        ][:5]
-        names = ", ".join(index.deal_label(ev.opportunity.opportunity_id) for ev in
-                          (strong if len(strong) > 1 else (strong or plausible)))  # fmt: skip
-        if len(strong) > 1:
-            decision.reason = f"{via}; the evidence does not single out one of {names}"
-        else:
-            decision.reason = f"{via}; {names} is likely but not certain: a person decides"
+    if _link_leader(decision, weights, via, index) or _to_review(decision, weights, via, index):
         return
     decision.status, decision.confidence = "associated", 0.9
-    decision.reason = f"{via}; {_why_none(scored, index, people)}"
+    decision.reason = f"{via}; {_why_none(decision.scored, index, people)}"
+
+
+def _candidates(index: IdentityIndex, account: str | None, when: datetime) -> list[OpenOpportunity]:
+    """The account's opportunities open at `when` (see :data:`AFTER_CLOSED`)."""
+    return [
+        opp
+        for opp in index.opportunities_by_account.get(account, [])  # type: ignore[arg-type]
+        if _open_at(opp, when)
+    ]
+
+
+def _named_in_subject(item: Captured, candidates: list[OpenOpportunity]) -> OpenOpportunity | None:
+    """The first candidate whose id or name the subject names: an explicit reference wins over
+    any evidence."""
+    subject = (item.subject or "").lower()
+    for opp in candidates:
+        if opp.opportunity_id.lower() in subject or (opp.name and opp.name.lower() in subject):
+            return opp
+    return None
+
+
+def _link_leader(decision: Decision, weights: Weights, via: str, index: IdentityIndex) -> bool:
+    """Link the best-scored deal when its score clears ``link_at`` and leads the runner-up (or,
+    alone, the floor) by ``margin``; whether it did."""
+    scored = decision.scored
+    (best, top), runner_up = scored[0], (scored[1][0] if len(scored) > 1 else weights.floor)
+    # (rounded: 0.9 - 0.7 is 0.1999... in floating point)
+    if not (best >= weights.link_at and round(best - runner_up, 6) >= weights.margin):
+        return False
+    decision.opportunity_id = top.opportunity.opportunity_id
+    decision.status = "associated"
+    decision.confidence = weights.confidence(best)
+    decision.reason = f"{via}; {describe(top, index)}"
+    return True
+
+
+def _to_review(decision: Decision, weights: Weights, via: str, index: IdentityIndex) -> bool:
+    """Leave the choice to a person, with ranked suggestions, when the evidence points at deals
+    without singling one out, or at a deal the contact buys on (or the only one open there)
+    with nothing against it; whether it did."""
+    scored = decision.scored
+    strong = [ev for sc, ev in scored if sc >= weights.review_at and not ev.other_product]
+    plausible = [ev for _, ev in scored if (ev.role or ev.only) and not ev.other_product]
+    if not (strong or plausible):
+        return False
+    decision.status, decision.confidence = "needs_review", weights.confidence(scored[0][0])
+    decision.suggestions = [
+        (ev.opportunity.opportunity_id, round(sc, 2), describe(ev, index))
+        for sc, ev in scored
+        if sc > weights.floor or ev in plausible
+    ][:5]
+    named = strong if len(strong) > 1 else (strong or plausible)
+    names = ", ".join(index.deal_label(ev.opportunity.opportunity_id) for ev in named)
+    if len(strong) > 1:
+        decision.reason = f"{via}; the evidence does not single out one of {names}"
+    else:
+        decision.reason = f"{via}; {names} is likely but not certain: a person decides"
+    return True
 
 
 def _why_none(scored: list[tuple[float, Evidence]], index: IdentityIndex, people: _People) -> str:
@@ -356,20 +386,17 @@ def evidence(
     item: Captured, index: IdentityIndex, people: _People, candidates: list[OpenOpportunity]
 ) -> list[Evidence]:
     """What ties the activity to each candidate opportunity (see :class:`Evidence`)."""
-    subject = (item.subject or "").lower()
-    body = (item.body_excerpt or "").lower()
-    named_subject = {p for p in index.products if p.lower() in subject}
-    named_body = {p for p in index.products if p.lower() in body}
-    # A body that tours several products (a platform overview) is evidence for none of them.
-    if len(named_body) > 1:
-        named_body = set()
+    named_subject, named_body = _products_named(item, index)
+    named = named_subject or named_body
     recent = index.recent_opportunity(people.contact_id, item.occurred_at)
     reps = {people.rep_id} | {rep for _, rep, _ in people.participants if rep}
     role_counts = [len(people.contacts & opp.contacts) for opp in candidates]
     out = []
     for opp, count in zip(candidates, role_counts, strict=True):
         roles = people.contacts & opp.contacts
-        named = named_subject or named_body
+        subject_names, body_names, other_product = _product_evidence(
+            opp.product, named_subject, named_body
+        )
         out.append(
             Evidence(
                 opportunity=opp,
@@ -377,23 +404,50 @@ def evidence(
                 roles=frozenset(roles),
                 owner=bool(opp.owner_rep_id and opp.owner_rep_id in reps),
                 only=len(candidates) == 1,
-                product_subject=bool(opp.product and opp.product in named_subject),
-                product_body=bool(
-                    opp.product and opp.product not in named_subject and opp.product in named_body
-                ),
-                # Only a subject speaks against a deal: bodies mention other products in passing.
-                other_product=bool(
-                    opp.product and named_subject and opp.product not in named_subject
-                ),
+                product_subject=subject_names,
+                product_body=body_names,
+                other_product=other_product,
                 recent=recent == opp.opportunity_id,
-                # Only between buying groups that both took part: one role beats none already.
-                most_roles=count > 0
-                and sum(c > 0 for c in role_counts) > 1
-                and sum(c >= count for c in role_counts) == 1,
+                most_roles=_most_roles(count, role_counts),
                 named=frozenset(named),
             )
         )
     return out
+
+
+def _products_named(item: Captured, index: IdentityIndex) -> tuple[set[str], set[str]]:
+    """The products the subject names, and those the body names. A body that tours several
+    products (a platform overview) is evidence for none of them."""
+    subject = (item.subject or "").lower()
+    body = (item.body_excerpt or "").lower()
+    named_subject = {p for p in index.products if p.lower() in subject}
+    named_body = {p for p in index.products if p.lower() in body}
+    if len(named_body) > 1:
+        named_body = set()
+    return named_subject, named_body
+
+
+def _product_evidence(
+    product: str | None, named_subject: set[str], named_body: set[str]
+) -> tuple[bool, bool, bool]:
+    """Whether the subject names the deal's product, whether only the text does, and whether
+    the subject names other products instead. Only a subject speaks against a deal: bodies
+    mention other products in passing."""
+    return (
+        bool(product and product in named_subject),
+        bool(product and product not in named_subject and product in named_body),
+        bool(product and named_subject and product not in named_subject),
+    )
+
+
+def _most_roles(count: int, role_counts: list[int]) -> bool:
+    """Whether more of this deal's buying group took part than of any other's. Only between
+    buying groups that both took part: one role beats none already."""
+    return (
+        count > 0
+        and sum(c > 0 for c in role_counts) > 1
+        and sum(c >= count for c in role_counts) == 1
+    )
 
 
 def _how_found(people: _People, index: IdentityIndex) -> str:

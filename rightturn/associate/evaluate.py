@@ -85,8 +85,47 @@ def _value(cell: str | None) -> str | None:
     return None if cell in (None, "", "none") else cell
 
 
+# What the store holds of one activity: contact, account, opportunity, status, reason, and 1
+# when a person filed it.
+_Stored = tuple[str | None, str | None, str | None, str, str | None, int]
+_Key = tuple[str, str]  # kind, source id
+
+
 def evaluate_association(store: Store, truth_dir: Path) -> Evaluation:
     """Compare what the store holds with ``truth_dir/activities.csv``."""
+    path = _truth_file(truth_dir)
+    stored, dropped, learned_from = _stored(store)
+    counts = {f: [0, 0, 0] for f in FIELDS}
+    automatic = [0, 0, 0]
+    ev = Evaluation({}, 0, 0, 0, 0, 0, 0, 0, learned_from=learned_from)
+    with path.open(newline="", encoding="utf-8") as handle:
+        for row in csv.DictReader(handle):
+            key = (row["kind"], row["source_id"])
+            got = stored.get(key)
+            _count_capture(ev, row["category"] in NOISE, got, key in dropped)
+            truth = (
+                _value(row["contact_id"]),
+                _value(row["account_id"]),
+                _value(row["opportunity_id"]),
+            )
+            predicted = got[:3] if got else (None, None, None)
+            if truth[2] is not None:
+                _count_deal_activity(ev, got)
+            for name, t, p in zip(FIELDS, truth, predicted, strict=True):
+                _tally(counts[name], t, p)
+            if got and got[5]:
+                ev.people_filed += 1
+            else:
+                _tally(automatic, truth[2], predicted[2])
+            if got and predicted[2] is not None and predicted[2] != truth[2]:
+                ev.wrong_opportunities[_rule(got[4] or "")] += 1
+    ev.scores = {name: Score(*c) for name, c in counts.items()}
+    ev.automatic = Score(*automatic)
+    return ev
+
+
+def _truth_file(truth_dir: Path) -> Path:
+    """``activities.csv`` in the truth folder, or in the org's ``truth/`` when given the org."""
     path = truth_dir / "activities.csv"
     if not path.is_file():
         path = truth_dir / "truth" / "activities.csv"
@@ -95,6 +134,12 @@ def evaluate_association(store: Store, truth_dir: Path) -> Evaluation:
             f"no truth file at {truth_dir}/activities.csv: give the simulated org's truth/ folder "
             "(written by `rightturn simulate --out DIR`)"
         )
+    return path
+
+
+def _stored(store: Store) -> tuple[dict[_Key, _Stored], set[_Key], int | None]:
+    """What the store holds: every activity by kind and source id, the items capture dropped,
+    and how many decisions the org's latest learned weights came from (None: hand-set)."""
     with store.session() as s:
         stored = {
             (kind, sid): (contact, account, opp, status, reason, int(bool(manual)))
@@ -115,53 +160,40 @@ def evaluate_association(store: Store, truth_dir: Path) -> Evaluation:
         learned_from = s.scalar(
             select(AssociationModel.decisions).order_by(AssociationModel.model_id.desc()).limit(1)
         )
-    counts = {f: [0, 0, 0] for f in FIELDS}
-    automatic = [0, 0, 0]
-    ev = Evaluation({}, 0, 0, 0, 0, 0, 0, 0, learned_from=learned_from)
-    with path.open(newline="", encoding="utf-8") as handle:
-        for row in csv.DictReader(handle):
-            ev.activities += 1
-            key = (row["kind"], row["source_id"])
-            got = stored.get(key)
-            noise = row["category"] in NOISE
-            ev.noise += noise
-            if got is None:
-                if key in dropped:
-                    ev.noise_dropped += noise
-                    ev.sales_dropped += not noise
-                else:
-                    ev.missing += 1
-            else:
-                ev.stored += 1
-                ev.needs_review += got[3] == "needs_review"
-            truth = (
-                _value(row["contact_id"]),
-                _value(row["account_id"]),
-                _value(row["opportunity_id"]),
-            )
-            predicted = got[:3] if got else (None, None, None)
-            if truth[2] is not None:
-                ev.deal_activities += 1
-                if got and got[3] == "needs_review":
-                    ev.deal_review += 1
-                elif got and got[3] == "associated" and got[1] and got[2] is None:
-                    ev.deal_silent += 1 - got[5]
-            for name, t, p in zip(FIELDS, truth, predicted, strict=True):
-                c = counts[name]
-                c[0] += p is not None and p == t
-                c[1] += p is not None
-                c[2] += t is not None
-            if got and got[5]:
-                ev.people_filed += 1
-            else:
-                automatic[0] += predicted[2] is not None and predicted[2] == truth[2]
-                automatic[1] += predicted[2] is not None
-                automatic[2] += truth[2] is not None
-            if got and predicted[2] is not None and predicted[2] != truth[2]:
-                ev.wrong_opportunities[_rule(got[4] or "")] += 1
-    ev.scores = {name: Score(*c) for name, c in counts.items()}
-    ev.automatic = Score(*automatic)
-    return ev
+    return stored, dropped, learned_from
+
+
+def _count_capture(ev: Evaluation, noise: bool, got: _Stored | None, dropped: bool) -> None:
+    """Count one truth row by what capture did with it: stored (and left for review or not),
+    dropped (noise or a sales activity), or missing."""
+    ev.activities += 1
+    ev.noise += noise
+    if got is None:
+        if dropped:
+            ev.noise_dropped += noise
+            ev.sales_dropped += not noise
+        else:
+            ev.missing += 1
+    else:
+        ev.stored += 1
+        ev.needs_review += got[3] == "needs_review"
+
+
+def _count_deal_activity(ev: Evaluation, got: _Stored | None) -> None:
+    """Count one activity the truth files under an opportunity: waiting for review, or silently
+    left at account level (no opportunity, and not by a person's choice)."""
+    ev.deal_activities += 1
+    if got and got[3] == "needs_review":
+        ev.deal_review += 1
+    elif got and got[3] == "associated" and got[1] and got[2] is None:
+        ev.deal_silent += 1 - got[5]
+
+
+def _tally(counts: list[int], truth: str | None, predicted: str | None) -> None:
+    """Add one activity to [correct, predicted, actual] counts of one field."""
+    counts[0] += predicted is not None and predicted == truth
+    counts[1] += predicted is not None
+    counts[2] += truth is not None
 
 
 def _rule(reason: str) -> str:
