@@ -8,7 +8,8 @@ translate them in one place (exit code and message; HTTP status and JSON body)::
     ├── StoreError           the database cannot be opened or is at the wrong schema revision
     │   └── SchemaOutOfDate  the database predates this version: run `rightturn init`
     ├── SourceError          an input (file, folder, server) cannot be read at all
-    ├── ParseError           one record of an input is malformed (quarantined, the run goes on)
+    ├── ParseError           a value is malformed: a record (quarantined, the run goes on), a
+    │                        flag or a parameter (also a ValueError)
     ├── NotFound             a named record does not exist
     ├── Conflict             the request contradicts what is stored
     └── PermissionDenied     the caller may not see or change this
@@ -39,8 +40,11 @@ class SourceError(RightturnError):
     """An input (file, folder, mailbox, server) cannot be read."""
 
 
-class ParseError(RightturnError):
-    """One record of an input is malformed."""
+class ParseError(RightturnError, ValueError):
+    """A value is malformed: one record of an input, a flag, a query parameter.
+
+    Also a ``ValueError``, so a reader that rejects a row on any unreadable value (the CRM and
+    call-log readers) treats it as one."""
 
 
 class NotFound(RightturnError):

@@ -31,6 +31,7 @@ from typing import Any
 import pandas as pd
 
 from rightturn.analytics.snapshot import Snapshot
+from rightturn.errors import ParseError
 
 __all__ = [
     "GROUPINGS",
@@ -69,7 +70,7 @@ def period_bounds(as_of: date, period: str) -> tuple[date, date]:
     elif period == "Q":
         start = as_of.replace(month=3 * ((as_of.month - 1) // 3) + 1, day=1)
     else:
-        raise ValueError(f"period {period!r} is not Q (quarter) or M (month)")
+        raise ParseError(f"period {period!r} is not Q (quarter) or M (month)")
     months = 1 if period == "M" else 3
     year, month = divmod(start.month - 1 + months, 12)
     end = date(start.year + year, month + 1, 1) - pd.Timedelta(days=1)
@@ -244,7 +245,7 @@ def pipeline_metrics(
 ) -> dict[str, Any]:
     """The ``rightturn metrics --json`` object (keys documented in the README)."""
     if by is not None and by not in GROUPINGS:
-        raise ValueError(f"by={by!r} is not one of {', '.join(GROUPINGS)}")
+        raise ParseError(f"by={by!r} is not one of {', '.join(GROUPINGS)}")
     closed = _closed_in(snap, period)
     out: dict[str, Any] = {
         "as_of": snap.as_of.isoformat(),

@@ -28,6 +28,7 @@ from rightturn.analytics.metrics import _num, conversion, rep_table
 from rightturn.analytics.snapshot import Snapshot
 from rightturn.crm.model import Activity, BuyerAction
 from rightturn.crm.scope import Scope
+from rightturn.errors import ParseError
 
 __all__ = [
     "WHATIF_METRICS",
@@ -166,7 +167,7 @@ def pareto(s: Session, snap: Snapshot, scope: Scope | None = None) -> dict[str, 
 def whatif_top(snap: Snapshot, features: pd.DataFrame, metric: str) -> dict[str, Any]:
     """Revenue if the rest of the reps matched the top group's ``metric``."""
     if metric not in WHATIF_METRICS:
-        raise ValueError(f"metric {metric!r} is not one of {', '.join(WHATIF_METRICS)}")
+        raise ParseError(f"metric {metric!r} is not one of {', '.join(WHATIF_METRICS)}")
     top, rest = features[features["top"]], features[~features["top"]]
     closed = snap.closed
     won = closed[closed["status"] == "won"]
@@ -213,14 +214,14 @@ def whatif_change(
     quota / average deal / rate / 12.
     """
     if metric != "win_rate":
-        raise ValueError("what-if by change supports --metric win_rate")
+        raise ParseError("what-if by change supports --metric win_rate")
     for name, value in (("--from", before), ("--to", after)):
         if not 0 < value <= 1:
-            raise ValueError(f"{name} {value} is not a win rate between 0 and 1 (e.g. 0.33)")
+            raise ParseError(f"{name} {value} is not a win rate between 0 and 1 (e.g. 0.33)")
     deals = snap.deals if team_id is None else snap.deals[snap.deals["team_id"] == team_id]
     reps = snap.reps if team_id is None else snap.reps[snap.reps["team_id"] == team_id]
     if team_id is not None and not len(reps):
-        raise ValueError(f"no team {team_id!r} among the visible reps")
+        raise ParseError(f"no team {team_id!r} among the visible reps")
     closed = deals[deals["status"] != "open"]
     won = closed[closed["status"] == "won"]
     avg_deal = float(won["amount"].mean()) if len(won) else float(closed["amount"].mean() or 0)

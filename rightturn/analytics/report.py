@@ -25,6 +25,7 @@ from rightturn.analytics.snapshot import as_of_datetime, load_snapshot
 from rightturn.crm.scope import Scope
 from rightturn.crm.store import Store
 from rightturn.crm.teams import find_team
+from rightturn.errors import ParseError
 
 __all__ = ["SECTIONS", "metrics_report", "whatif_report"]
 
@@ -47,7 +48,7 @@ def metrics_report(
     """The metrics object; ``sections`` picks the analyses beyond the pipeline metrics."""
     unknown = set(sections) - set(SECTIONS)
     if unknown:
-        raise ValueError(f"unknown section(s) {', '.join(sorted(unknown))}: use {SECTIONS}")
+        raise ParseError(f"unknown section(s) {', '.join(sorted(unknown))}: use {SECTIONS}")
     scope = scope or Scope.everything()
     when = as_of_datetime(as_of)
 

@@ -150,7 +150,7 @@ def _cursor(cursor: str) -> tuple[str, datetime, int]:
     way, when, activity_id = decode_cursor(cursor, 3)
     try:
         if way not in ("after", "before"):
-            raise ValueError(way)
+            raise ParseError(way)
         return way, datetime.fromisoformat(when), int(activity_id)
     except (TypeError, ValueError):
         raise ParseError(
@@ -450,9 +450,9 @@ def resolve(
     """
     scope = scope or Scope.everything()
     if sum((opportunity_id is not None, account_only, unlink)) != 1:
-        raise ValueError("choose exactly one of an opportunity, account only, or unlink")
+        raise ParseError("choose exactly one of an opportunity, account only, or unlink")
     if same_contact and opportunity_id is None:
-        raise ValueError("filing a contact's other items needs an opportunity")
+        raise ParseError("filing a contact's other items needs an opportunity")
     with store.session() as s:
         activity = s.get(Activity, activity_id)
         if activity is None or not scope.sees_rep(activity.rep_id):

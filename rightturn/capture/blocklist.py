@@ -21,7 +21,7 @@ def normalize_entry(value: str, region: str = "US") -> str:
 
 
 def add_entries(store: Store, values: list[str], region: str = "US") -> list[str]:
-    """Add entries (ValueError names a bad one); returns those that were new."""
+    """Add entries (a ParseError names a bad one); returns those that were new."""
     entries = [normalize_entry(v, region) for v in values]
     with store.session() as s:
         have = set(s.scalars(select(BlocklistEntry.entry)))

@@ -80,7 +80,7 @@ import yaml
 
 from rightturn.capture.items import Captured, Located, Party, Rejected, Role, Source
 from rightturn.crm.identity import national_number, phone_number
-from rightturn.errors import ConfigError, SourceError
+from rightturn.errors import ConfigError, ParseError, SourceError
 
 log = logging.getLogger(__name__)
 
@@ -424,7 +424,7 @@ class _RowReader:
     def started_at(self, text: str) -> datetime:
         """The start as aware UTC; naive times are in the mapping's time zone."""
         if not text:
-            raise ValueError("started_at is empty: every call needs its start time")
+            raise ParseError("started_at is empty: every call needs its start time")
         try:
             if self.m.date_format:
                 when = datetime.strptime(text, self.m.date_format)
@@ -432,7 +432,7 @@ class _RowReader:
                 when = datetime.fromisoformat(text)
         except ValueError:
             fmt = self.m.date_format or "ISO 8601 (2026-05-04T15:54:01+00:00)"
-            raise ValueError(
+            raise ParseError(
                 f"started_at has {text!r}, which is not a time in {fmt}; "
                 "set date_format in the mapping file to the export's format"
             ) from None
@@ -491,7 +491,7 @@ class _RowReader:
 
 def call_number(text: str, column: str, region: str) -> str:
     """A call's number as association matches it: E.164, or ``national:DIGITS`` for another
-    country's national format. Raises ValueError naming ``column`` when it is neither."""
+    country's national format. Raises ParseError naming ``column`` when it is neither."""
     try:
         return _phone(text, column, region)
     except ValueError:
@@ -504,7 +504,7 @@ def call_number(text: str, column: str, region: str) -> str:
 def _phone(text: str, column: str, region: str) -> str:
     """E.164 for ``text``, also when written with the ``00`` international prefix."""
     if not text:
-        raise ValueError(f"{column} is empty")
+        raise ParseError(f"{column} is empty")
     try:
         return phone_number(text, column, region)
     except ValueError:
@@ -526,7 +526,7 @@ def _parse_checkpoint(checkpoint: str, key: str) -> dict[str, Any]:
     try:
         mark = json.loads(checkpoint)
         if not isinstance(mark, dict):
-            raise ValueError("not an object")
+            raise ParseError("not an object")
         return {"line": int(mark["line"]), "head": str(mark["head"]), "row": str(mark["row"])}
     except (ValueError, KeyError, TypeError) as exc:
         raise SourceError(

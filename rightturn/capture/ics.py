@@ -56,7 +56,7 @@ import x_wr_timezone
 
 from rightturn.capture.items import Captured, Item, Located, Party, Rejected, Source
 from rightturn.crm.identity import email_address
-from rightturn.errors import ConfigError, SourceError
+from rightturn.errors import ConfigError, ParseError, SourceError
 
 log = logging.getLogger(__name__)
 
@@ -318,7 +318,7 @@ def _start(comp: icalendar.cal.Component) -> date:
     """DTSTART as a date or date-time; a time or period there cannot place the event."""
     value = getattr(comp.get("DTSTART"), "dt", None)
     if not isinstance(value, date):
-        raise ValueError(f"DTSTART is {value!r}, not a date or date-time")
+        raise ParseError(f"DTSTART is {value!r}, not a date or date-time")
     return value
 
 
@@ -437,7 +437,7 @@ def _parse_checkpoint(checkpoint: str, key: str) -> dict[str, Any]:
     try:
         mark = json.loads(checkpoint)
         if not isinstance(mark, dict):
-            raise ValueError("not an object")
+            raise ParseError("not an object")
         return {"file": str(mark["file"]), "item": int(mark["item"]), "last": str(mark["last"])}
     except (ValueError, KeyError, TypeError) as exc:
         raise SourceError(

@@ -27,7 +27,7 @@ from rightturn.crm.model import Activity, ActivityParticipant, DroppedItem
 from rightturn.crm.queries import activity_row
 from rightturn.crm.scope import Scope
 from rightturn.crm.store import Store
-from rightturn.errors import NotFound
+from rightturn.errors import NotFound, ParseError
 
 __all__ = ["MAX_ATTENDEES", "PushResult", "call_item", "meeting_item", "push", "reps_of"]
 
@@ -48,7 +48,7 @@ class PushResult:
 
 def _utc(when: datetime, name: str) -> datetime:
     if when.tzinfo is None:
-        raise ValueError(f"{name} has no time zone: send it as 2026-05-04T15:54:01+00:00")
+        raise ParseError(f"{name} has no time zone: send it as 2026-05-04T15:54:01+00:00")
     return bounded_time(when, name).astimezone(UTC)
 
 
@@ -69,12 +69,12 @@ def call_item(
     notes: str | None = None,
     region: str = "US",
 ) -> Captured:
-    """A call as the pipeline takes it. Raises ValueError naming the bad field (a time outside
+    """A call as the pipeline takes it. Raises ParseError naming the bad field (a time outside
     1970 to 2100, a duration outside 0 to a week, a number that is not a phone number)."""
     if direction is not None and direction not in DIRECTIONS:
-        raise ValueError(f"direction {direction!r} is not one of {', '.join(DIRECTIONS)}")
+        raise ParseError(f"direction {direction!r} is not one of {', '.join(DIRECTIONS)}")
     if outcome is not None and outcome not in OUTCOMES:
-        raise ValueError(f"outcome {outcome!r} is not one of {', '.join(OUTCOMES)}")
+        raise ParseError(f"outcome {outcome!r} is not one of {', '.join(OUTCOMES)}")
     return Captured(
         kind="call",
         source=SOURCE,
@@ -105,16 +105,16 @@ def meeting_item(
     cancelled: bool = False,
 ) -> Captured:
     """A meeting as the pipeline takes it; attendees are ``(email, name, response)``, at most
-    :data:`MAX_ATTENDEES`. Raises ValueError naming the bad field."""
+    :data:`MAX_ATTENDEES`. Raises ParseError naming the bad field."""
     attendees = list(attendees)
     if len(attendees) > MAX_ATTENDEES:
-        raise ValueError(
+        raise ParseError(
             f"attendees has {len(attendees):,} people; a meeting takes at most {MAX_ATTENDEES}"
         )
     parties = [Party("organizer", email_address(organizer, "organizer"))]
     for n, (email, name, response) in enumerate(attendees):
         if response is not None and response not in RESPONSES:
-            raise ValueError(
+            raise ParseError(
                 f"attendees[{n}].response {response!r} is not one of {', '.join(RESPONSES)}"
             )
         parties.append(

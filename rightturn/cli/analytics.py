@@ -193,17 +193,14 @@ def whatif(
     pipeline and qualified opportunities a month no longer needed for the same quota."""
     from rightturn.analytics.report import whatif_report
 
-    try:
-        result = whatif_report(
-            open_store(db),
-            metric=metric,
-            before=from_,
-            after=to,
-            team=team,
-            as_of=day(as_of, "--as-of"),
-        )
-    except ValueError as exc:
-        raise ParseError(str(exc)) from None
+    result = whatif_report(
+        open_store(db),
+        metric=metric,
+        before=from_,
+        after=to,
+        team=team,
+        as_of=day(as_of, "--as-of"),
+    )
     if as_json:
         print(json.dumps(result, indent=2))
         return

@@ -22,6 +22,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from rightturn.associate.review import ReviewPage
 from rightturn.associate.weights import FEATURES
 from rightturn.capture.items import Source
 from rightturn.capture.pipeline import CaptureStats, capture
@@ -291,27 +292,11 @@ def review(
     ] = False,
 ) -> None:
     """List what needs review, or resolve one item; a choice applies to its whole thread."""
-    from rightturn.associate.review import ORDERS, resolve, review_queue
+    from rightturn.associate.review import ORDERS, review_queue
 
     store = open_store(db)
     if resolve_id is not None:
-        try:
-            done = resolve(
-                store,
-                resolve_id,
-                opportunity_id=opportunity,
-                account_only=account_only,
-                unlink=unlink,
-                same_contact=same_contact,
-            )
-        except ValueError as exc:
-            raise ConfigError(f"{exc}: add --opportunity ID, --account-only or --unlink") from exc
-        target = done.opportunity_id or done.account_id or "nothing"
-        console.print(
-            f"Filed {plural(done.threads, 'waiting item')} "
-            f"({plural(len(done.activity_ids), 'activity', 'activities')}) under "
-            f"{target}. Later automatic runs will keep this choice."
-        )
+        _resolve(store, resolve_id, opportunity, account_only, unlink, same_contact)
         return
     if order not in ORDERS:
         raise ConfigError(f"--order {order!r} is not one of {', '.join(ORDERS)}")
@@ -329,6 +314,42 @@ def review(
     if not page.total:
         console.print("Nothing needs review.")
         return
+    _render_queue(page)
+
+
+def _resolve(
+    store: Store,
+    activity_id: int,
+    opportunity: str | None,
+    account_only: bool,
+    unlink: bool,
+    same_contact: bool,
+) -> None:
+    from rightturn.associate.review import resolve
+
+    if sum((opportunity is not None, account_only, unlink)) != 1:
+        raise ConfigError(
+            "choose one of --opportunity ID, --account-only or --unlink for the item to resolve"
+        )
+    if same_contact and opportunity is None:
+        raise ConfigError("--same-contact files the contact's other items under --opportunity ID")
+    done = resolve(
+        store,
+        activity_id,
+        opportunity_id=opportunity,
+        account_only=account_only,
+        unlink=unlink,
+        same_contact=same_contact,
+    )
+    target = done.opportunity_id or done.account_id or "nothing"
+    console.print(
+        f"Filed {plural(done.threads, 'waiting item')} "
+        f"({plural(len(done.activity_ids), 'activity', 'activities')}) under "
+        f"{target}. Later automatic runs will keep this choice."
+    )
+
+
+def _render_queue(page: ReviewPage) -> None:
     shown = f"{page.start + 1:,}-{page.start + len(page.items):,} of " if page.items else ""
     table = Table(
         title=f"Needs review: {shown}{plural(page.total, 'thread')}", title_justify="left"
@@ -535,10 +556,7 @@ def blocklist_add(
     """Never capture activity with these participants (applies to future captures)."""
     from rightturn.capture.blocklist import add_entries
 
-    try:
-        new = add_entries(open_store(db), entries, load_settings(db).phone_region)
-    except ValueError as exc:
-        raise ConfigError(str(exc)) from exc
+    new = add_entries(open_store(db), entries, load_settings(db).phone_region)
     console.print(f"Added {plural(len(new), 'entry', 'entries')} to the blocklist.")
 
 
@@ -551,10 +569,7 @@ def blocklist_remove(
     """Capture activity with these participants again."""
     from rightturn.capture.blocklist import remove_entries
 
-    try:
-        n = remove_entries(open_store(db), entries, load_settings(db).phone_region)
-    except ValueError as exc:
-        raise ConfigError(str(exc)) from exc
+    n = remove_entries(open_store(db), entries, load_settings(db).phone_region)
     console.print(f"Removed {plural(n, 'entry', 'entries')}.")
 
 

@@ -240,12 +240,9 @@ def _simulate(
         def tick(done: int, total: int) -> None:
             bar.update(task, completed=done, total=total)
 
-        try:
-            return simulate_org(
-                out, seed=seed, reps=reps, months=months, end=end, style=style, progress=tick
-            )
-        except ValueError as exc:
-            raise RightturnError(str(exc)) from exc
+        return simulate_org(
+            out, seed=seed, reps=reps, months=months, end=end, style=style, progress=tick
+        )
 
 
 def _reassociate_if_changed(store: Store, report: ImportReport) -> None:

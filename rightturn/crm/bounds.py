@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from rightturn.errors import ParseError
+
 INT32_MAX = 2**31 - 1
 # An activity or deal date outside this window is a typo or a parser's fallback (year 1, 9999).
 EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
@@ -18,7 +20,7 @@ LATEST = datetime(2100, 1, 1, tzinfo=UTC)
 LONGEST_CALL_S = 7 * 24 * 3600  # a week: anything longer is a unit mix-up (ms, not s)
 
 
-class OutOfBounds(ValueError):
+class OutOfBounds(ParseError):
     """A value that cannot be stored as it is; the message names the field and the bound."""
 
 

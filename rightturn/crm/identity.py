@@ -11,6 +11,8 @@ import re
 
 import phonenumbers
 
+from rightturn.errors import ParseError
+
 _DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
@@ -19,7 +21,7 @@ def email_address(value: str, column: str) -> str:
     """An email address, lower-cased (addresses are matched case-insensitively)."""
     address = value.strip().lower()
     if not _EMAIL.match(address):
-        raise ValueError(f"{column} has {value!r}, which is not an email address")
+        raise ParseError(f"{column} has {value!r}, which is not an email address")
     return address
 
 
@@ -32,7 +34,7 @@ def domain_name(value: str, column: str) -> str:
         domain = domain[4:]
     domain = domain.encode("idna").decode("ascii") if not domain.isascii() else domain
     if not _DOMAIN.match(domain):
-        raise ValueError(f"{column} has {value!r}, which is not a domain name (e.g. acme.com)")
+        raise ParseError(f"{column} has {value!r}, which is not a domain name (e.g. acme.com)")
     return domain
 
 
@@ -41,9 +43,9 @@ def phone_number(value: str, column: str, region: str) -> str:
     try:
         number = phonenumbers.parse(value, region)
     except phonenumbers.NumberParseException:
-        raise ValueError(f"{column} has {value!r}, which is not a phone number") from None
+        raise ParseError(f"{column} has {value!r}, which is not a phone number") from None
     if not phonenumbers.is_possible_number(number):
-        raise ValueError(
+        raise ParseError(
             f"{column} has {value!r}, which is not a possible phone number in {region} "
             "(write it with its country code, e.g. +44 20 7946 0958)"
         )

@@ -9,6 +9,8 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
+from rightturn.errors import ConfigError
+
 from . import noise, org, prospecting, writer
 from .activity import TeamRun
 from .org import PRODUCTS, Counters
@@ -71,11 +73,11 @@ def simulate_org(
     """
     style = style_named(style) if isinstance(style, str) else style
     if not isinstance(reps, int) or reps < 1:
-        raise ValueError(f"reps must be a positive integer, got {reps!r}")
+        raise ConfigError(f"reps must be a positive integer, got {reps!r}")
     if not isinstance(months, int) or months < 1:
-        raise ValueError(f"months must be a positive integer, got {months!r}")
+        raise ConfigError(f"months must be a positive integer, got {months!r}")
     if months > 120:
-        raise ValueError(f"months must be at most 120 (ten years), got {months}")
+        raise ConfigError(f"months must be at most 120 (ten years), got {months}")
     out_dir = Path(out_dir)
     end = end or date.today()
     start = period_start(end, months)

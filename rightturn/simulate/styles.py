@@ -28,6 +28,8 @@ import hashlib
 import uuid
 from dataclasses import dataclass
 
+from rightturn.errors import ConfigError
+
 
 @dataclass(frozen=True, slots=True)
 class Style:
@@ -97,7 +99,7 @@ def style_named(name: str) -> Style:
         return STYLES[name]
     except KeyError:
         known = ", ".join(STYLES)
-        raise ValueError(f"no simulator style {name!r}; choose one of: {known}") from None
+        raise ConfigError(f"no simulator style {name!r}; choose one of: {known}") from None
 
 
 # Salesforce key prefixes: users, accounts, contacts, opportunities.

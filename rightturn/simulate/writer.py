@@ -8,6 +8,8 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+from rightturn.errors import ConfigError
+
 MARKER = "simulation.json"  # present in every output dir this package wrote
 SUBDIRS = ("crm", "mail", "calls", "calendar", "truth")
 
@@ -50,10 +52,10 @@ def prepare(out_dir: Path) -> None:
     typo in --out cannot wipe someone's data.
     """
     if out_dir.exists() and not out_dir.is_dir():
-        raise ValueError(f"out_dir {out_dir} exists and is not a directory; choose another path")
+        raise ConfigError(f"out_dir {out_dir} exists and is not a directory; choose another path")
     if out_dir.is_dir() and any(out_dir.iterdir()):
         if not (out_dir / MARKER).is_file():
-            raise ValueError(
+            raise ConfigError(
                 f"out_dir {out_dir} is not empty and holds no previous simulation "
                 f"({MARKER} missing); choose an empty or new directory"
             )

@@ -486,33 +486,30 @@ def push_activity(
     request: Request, who: Who, body: Annotated[PushedActivity, Body()]
 ) -> JSONResponse:
     settings = request.app.state.settings
-    try:
-        if isinstance(body, PushedCall):
-            item = call_item(
-                external_id=body.external_id,
-                started_at=body.started_at,
-                from_number=body.from_number,
-                to_number=body.to_number,
-                direction=body.direction,
-                duration_s=body.duration_s,
-                outcome=body.outcome,
-                subject=body.subject,
-                notes=body.notes,
-                region=settings.phone_region,
-            )
-        else:
-            item = meeting_item(
-                external_id=body.external_id,
-                started_at=body.started_at,
-                organizer=body.organizer,
-                attendees=[(a.email, a.name, a.response) for a in body.attendees],
-                duration_s=body.duration_s,
-                subject=body.subject,
-                notes=body.notes,
-                cancelled=body.cancelled,
-            )
-    except ValueError as exc:
-        raise ParseError(str(exc)) from None
+    if isinstance(body, PushedCall):
+        item = call_item(
+            external_id=body.external_id,
+            started_at=body.started_at,
+            from_number=body.from_number,
+            to_number=body.to_number,
+            direction=body.direction,
+            duration_s=body.duration_s,
+            outcome=body.outcome,
+            subject=body.subject,
+            notes=body.notes,
+            region=settings.phone_region,
+        )
+    else:
+        item = meeting_item(
+            external_id=body.external_id,
+            started_at=body.started_at,
+            organizer=body.organizer,
+            attendees=[(a.email, a.name, a.response) for a in body.attendees],
+            duration_s=body.duration_s,
+            subject=body.subject,
+            notes=body.notes,
+            cancelled=body.cancelled,
+        )
     # One push at a time: the kept index is updated in place, and two pushes of one id must not
     # both find it new.
     with _PUSH_LOCK:

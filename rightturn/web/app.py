@@ -17,7 +17,6 @@ from urllib.parse import quote
 from fastapi import FastAPI, Request
 from fastapi.exception_handlers import (
     http_exception_handler,
-    request_validation_exception_handler,
 )
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Response
@@ -28,12 +27,28 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from rightturn.config import Settings
 from rightturn.crm.store import Store
-from rightturn.errors import Conflict, NotFound, ParseError, PermissionDenied
+from rightturn.errors import (
+    Conflict,
+    NotFound,
+    ParseError,
+    PermissionDenied,
+    RightturnError,
+    StoreError,
+)
 from rightturn.web import api, pages
 from rightturn.web.security import CSRF_COOKIE, LoginLimiter, SignInRequired, set_cookie
 
 STATIC = Path(__file__).parent / "static"
-_STATUS = {NotFound: 404, ParseError: 422, Conflict: 409, PermissionDenied: 403}
+# The one place domain errors become HTTP statuses (the most specific class wins); anything
+# else rightturn raises on purpose (a setting, an unreadable source) is the request's fault.
+_STATUS: dict[type[RightturnError], int] = {
+    NotFound: 404,
+    ParseError: 422,
+    Conflict: 409,
+    PermissionDenied: 403,
+    StoreError: 503,
+    RightturnError: 400,
+}
 _UNPARSED = "There was an error parsing the body"  # FastAPI's words for a body it cannot read
 # A call or meeting is a few kilobytes; 500 attendees with names fit in a tenth of this.
 API_BODY_LIMIT = 1024 * 1024
@@ -100,7 +115,12 @@ def create_app(
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> Response:
         if not request.url.path.startswith("/api/"):
-            return await request_validation_exception_handler(request, exc)
+            # A person typed or followed a bad URL: a page that says which value, never JSON.
+            fields = [_field_error(e) for e in exc.errors()]
+            problems = "; ".join(f"{f['loc'][-1]}: {f['msg']}" for f in fields)
+            return pages.error_page(
+                request, 422, f"This address has a value we cannot use ({problems})."
+            )
         return JSONResponse({"detail": [_field_error(e) for e in exc.errors()]}, status_code=422)
 
     @app.exception_handler(HTTPException)
@@ -129,7 +149,11 @@ def create_app(
                     },
                     status_code=400,
                 )
-        return await http_exception_handler(request, exc)
+            return await http_exception_handler(request, exc)
+        message = {404: "There is no such page.", 405: "That page cannot be used this way."}
+        return pages.error_page(
+            request, exc.status_code, message.get(exc.status_code, str(exc.detail))
+        )
 
     @app.middleware("http")
     async def _headers(

@@ -621,6 +621,40 @@ def _rate(name: str, value: str) -> float:
     return number
 
 
+def _whatif_form(
+    request: Request,
+    who: Viewer,
+    when: datetime,
+    metric: str,
+    from_: str | None,
+    to: str | None,
+    team: str | None,
+) -> tuple[dict[str, Any] | None, str | None]:
+    """The what-if the form asks for, or the reason it cannot be computed (said in the form)."""
+    try:
+        if metric != "win_rate":
+            raise ParseError(f"metric={metric!r}: the what-if form moves the win rate")
+        if not from_ or not to:
+            raise ParseError("give both rates: today's win rate (from) and the target (to)")
+        before, after = _rate("from", from_), _rate("to", to)
+        report = whatif_report(
+            _store(request),
+            who.scope,
+            metric=metric,
+            before=before,
+            after=after,
+            team=team or None,
+            as_of=when,
+        )
+    except (ParseError, NotFound, Conflict) as exc:  # a bad rate or team
+        return None, str(exc)
+    return report, None
+
+
+def _rate_text(rate: float | None) -> str:
+    return f"{rate:.2f}" if rate else ""
+
+
 @router.get("/pareto", response_class=HTMLResponse)
 def pareto_page(
     request: Request,
@@ -640,26 +674,7 @@ def pareto_page(
     )
     whatif, error = None, None
     if from_ or to:  # the what-if form was sent
-        try:
-            if metric != "win_rate":
-                raise ParseError(f"metric={metric!r}: the what-if form moves the win rate")
-            if not from_ or not to:
-                raise ParseError("give both rates: today's win rate (from) and the target (to)")
-            before, after = _rate("from", from_), _rate("to", to)
-            try:
-                whatif = whatif_report(
-                    _store(request),
-                    who.scope,
-                    metric=metric,
-                    before=before,
-                    after=after,
-                    team=team or None,
-                    as_of=when,
-                )
-            except ValueError as exc:
-                raise ParseError(str(exc)) from None
-        except (ParseError, NotFound, Conflict) as exc:  # a bad rate or team: said in the form
-            error = str(exc)
+        whatif, error = _whatif_form(request, who, when, metric, from_, to, team)
     p = report["pareto"]
     return _render(
         request,
@@ -673,9 +688,7 @@ def pareto_page(
         whatif_labels=WHATIF_LABELS,
         teams=teams,
         form={
-            "from": from_
-            if from_ is not None
-            else (f"{report['win_rate']:.2f}" if report["win_rate"] else ""),
+            "from": from_ if from_ is not None else _rate_text(report["win_rate"]),
             "to": to or "",
             "team": (whatif["team_id"] or "") if whatif else (team or ""),
         },

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 import rightturn.simulate as sim
+from rightturn.errors import ConfigError
 from rightturn.simulate import SimulationSummary, simulate_org
 
 
@@ -59,14 +60,14 @@ def test_rerun_over_previous_output_replaces_it(tmp_path):
     ("kwargs", "message"),
     [({"reps": 0}, "reps"), ({"months": 0}, "months"), ({"reps": -3}, "reps")],
 )
-def test_bad_arguments_raise_value_error(tmp_path, kwargs, message):
-    with pytest.raises(ValueError, match=message):
+def test_bad_arguments_raise_a_config_error_naming_them(tmp_path, kwargs, message):
+    with pytest.raises(ConfigError, match=message):
         simulate_org(tmp_path / "x", **kwargs)
 
 
 def test_refuses_a_foreign_non_empty_directory(tmp_path):
     (tmp_path / "notes.txt").write_text("mine")
-    with pytest.raises(ValueError, match="not empty"):
+    with pytest.raises(ConfigError, match="not empty"):
         simulate_org(tmp_path, reps=1, months=1, end=date(2024, 1, 31))
     assert (tmp_path / "notes.txt").read_text() == "mine"
 
@@ -74,5 +75,5 @@ def test_refuses_a_foreign_non_empty_directory(tmp_path):
 def test_refuses_a_file_as_out_dir(tmp_path):
     f = tmp_path / "file"
     f.write_text("x")
-    with pytest.raises(ValueError, match="not a directory"):
+    with pytest.raises(ConfigError, match="not a directory"):
         simulate_org(f, reps=1, months=1)

@@ -217,3 +217,20 @@ def test_empty_states_tell_what_to_do(tmp_path) -> None:  # type: ignore[no-unty
     assert "rightturn import crm" in home
     assert "No mail captured yet" in client.get("/activities").text
     assert "Nothing waits for review" in client.get("/review").text
+
+
+def test_bad_addresses_in_the_browser_are_styled_pages_never_json(web: Web) -> None:
+    client = web.browser("manager_a")
+    for path, status, words in (
+        ("/no-such-page", 404, "no such page"),
+        ("/opportunities?offset=-5", 422, "offset"),
+        ("/opportunities?desc=sideways", 422, "desc"),
+        ("/review/abc/thread", 422, "activity_id"),
+    ):
+        answer = client.get(path)
+        assert answer.status_code == status, (path, answer.status_code)
+        assert answer.headers["content-type"].startswith("text/html"), path
+        assert words in answer.text and '{"detail"' not in answer.text, path
+    # and the API keeps answering in JSON
+    api = web.client("manager_a").get("/api/v1/no-such-thing")
+    assert api.status_code == 404 and api.headers["content-type"] == "application/json"

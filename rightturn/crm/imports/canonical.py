@@ -29,6 +29,7 @@ from rightturn.crm.imports.batch import CrmBatch, Row, unique_by
 from rightturn.crm.imports.csvfile import ENCODING, NUL, PROBLEM, check_folder, read_rows
 from rightturn.crm.imports.report import ImportReport
 from rightturn.crm.model import OPPORTUNITY_STATUSES
+from rightturn.errors import ParseError
 
 LAYOUT: dict[str, tuple[str, ...]] = {
     "reps.csv": ("rep_id", "name", "emails", "phones", "team", "manager_id", "quota"),
@@ -97,7 +98,7 @@ class _Reader:
             row = Row(file=path.name, line=line, values={}, raw=raw)
             try:
                 if PROBLEM in cells:
-                    raise ValueError(cells[PROBLEM])
+                    raise ParseError(cells[PROBLEM])
                 if NUL in cells:
                     self.report.warn(
                         path.name, line, f"{cells[NUL]} NUL bytes removed from its cells"
@@ -163,7 +164,7 @@ class _Reader:
     def parse_opportunities(self, c: dict[str, str], row: Row) -> None:
         status = (v.text(c["status"]) or "").lower()
         if status not in OPPORTUNITY_STATUSES:
-            raise ValueError(
+            raise ParseError(
                 f"status {c['status']!r} is not one of {', '.join(OPPORTUNITY_STATUSES)}"
             )
         values: dict[str, Any] = {
@@ -183,17 +184,17 @@ class _Reader:
         if status != "open" and values["closed_at"] is None:
             self.report.warn(row.file, row.line, f"a {status} opportunity without closed_at; kept")
         if status == "open" and values["closed_at"] is not None:
-            raise ValueError("status is open but closed_at is set; clear one of them")
+            raise ParseError("status is open but closed_at is set; clear one of them")
         created, closed = values["created_at"], values["closed_at"]
         if created and closed and closed < created:
-            raise ValueError(f"closed_at {closed:%Y-%m-%d} is before created_at {created:%Y-%m-%d}")
+            raise ParseError(f"closed_at {closed:%Y-%m-%d} is before created_at {created:%Y-%m-%d}")
         row.values = values
         row.lists = {"contact_ids": v.split_list(c["contact_ids"])}
 
     def parse_stage_history(self, c: dict[str, str], row: Row) -> None:
         entered = v.parse_datetime(c["entered_at"], "entered_at")
         if entered is None:
-            raise ValueError("entered_at is empty; a stage change needs its date")
+            raise ParseError("entered_at is empty; a stage change needs its date")
         row.values = {
             "opportunity_id": _required(c, "opportunity_id"),
             "stage": _required(c, "stage"),
@@ -204,7 +205,7 @@ class _Reader:
     def parse_opportunity_history(self, c: dict[str, str], row: Row) -> None:
         changed = v.parse_datetime(c["changed_at"], "changed_at")
         if changed is None:
-            raise ValueError("changed_at is empty; a change needs its date")
+            raise ParseError("changed_at is empty; a change needs its date")
         row.values = {
             "opportunity_id": _required(c, "opportunity_id"),
             "field": _required(c, "field"),
@@ -241,5 +242,5 @@ class _Reader:
 def _required(cells: dict[str, str], column: str) -> str:
     value = v.text(cells.get(column))
     if value is None:
-        raise ValueError(f"{column} is empty; it is required")
+        raise ParseError(f"{column} is empty; it is required")
     return value

@@ -28,6 +28,7 @@ from rightturn.crm.imports import values as v
 from rightturn.crm.imports.batch import CrmBatch, Row, unique_by
 from rightturn.crm.imports.csvfile import NUL, PROBLEM, check_folder, read_rows
 from rightturn.crm.imports.report import ImportReport
+from rightturn.errors import ParseError
 
 FILES: dict[str, tuple[str, ...]] = {
     "sales_teams.csv": ("sales_agent", "manager", "regional_office"),
@@ -200,13 +201,13 @@ def _pipeline(folder: Path, batch: CrmBatch, prices: dict[str, tuple[str, Decima
         try:
             opp_id = v.text(c["opportunity_id"])
             if opp_id is None:
-                raise ValueError("opportunity_id is empty")
+                raise ParseError("opportunity_id is empty")
             agent = v.text(c["sales_agent"])
             if agent is None:
-                raise ValueError("sales_agent is empty; every deal needs its owner")
+                raise ParseError("sales_agent is empty; every deal needs its owner")
             stage = v.text(c["deal_stage"])
             if stage is None:
-                raise ValueError("deal_stage is empty")
+                raise ParseError("deal_stage is empty")
             engaged = v.parse_date(c["engage_date"], "engage_date")
             closed = v.parse_date(c["close_date"], "close_date")
             value = v.parse_money(c["close_value"], "close_value")

@@ -11,6 +11,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 
 from rightturn.crm.identity import domain_name, email_address, phone_number
+from rightturn.errors import ParseError
 
 __all__ = [
     "domain_name",
@@ -53,7 +54,7 @@ def parse_datetime(value: str | None, column: str) -> datetime | None:
     try:
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
-        raise ValueError(
+        raise ParseError(
             f"{column} {value!r} is not an ISO 8601 date or time (e.g. 2024-03-31 or "
             "2024-03-31T14:05:00+00:00)"
         ) from None
@@ -71,7 +72,7 @@ def parse_date(value: str | None, column: str) -> date | None:
         try:
             return date.fromisoformat(value)
         except ValueError:
-            raise ValueError(
+            raise ParseError(
                 f"{column} {value!r} is not an ISO 8601 date (e.g. 2024-03-31)"
             ) from None
     parsed = parse_datetime(value, column)
@@ -87,13 +88,13 @@ def parse_money(value: str | None, column: str) -> Decimal | None:
     try:
         amount = Decimal(cleaned)
     except InvalidOperation:
-        raise ValueError(f"{column} {value!r} is not a number") from None
+        raise ParseError(f"{column} {value!r} is not a number") from None
     if not amount.is_finite() or amount < 0:
-        raise ValueError(f"{column} {value!r} must be a number of zero or more")
+        raise ParseError(f"{column} {value!r} must be a number of zero or more")
     try:
         return amount.quantize(Decimal("0.01"))
     except InvalidOperation:  # more digits than any amount has
-        raise ValueError(f"{column} {value!r} is too large for an amount") from None
+        raise ParseError(f"{column} {value!r} is too large for an amount") from None
 
 
 def parse_int(value: str | None, column: str) -> int | None:
@@ -103,7 +104,7 @@ def parse_int(value: str | None, column: str) -> int | None:
     try:
         return int(float(value))
     except (ValueError, OverflowError):  # "abc", "nan", "inf"
-        raise ValueError(f"{column} {value!r} is not a whole number") from None
+        raise ParseError(f"{column} {value!r} is not a whole number") from None
 
 
 def slug(value: str) -> str:
