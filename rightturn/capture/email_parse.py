@@ -158,16 +158,15 @@ def parse_message(
 def _parse(
     raw: bytes, source: str, position: str, where: str, lazy_body: bool = False
 ) -> Captured | Rejected:
+    """The steps: the message cut from what surrounds it; refused when it is not a message;
+    its fields read (the fast path, else the careful fallback); refused without a sender or
+    recipient or any date; the body text, cleaned now or when settled; the item."""
     raw = raw.lstrip(b"\r\n")
     if raw.startswith(b"From "):  # an mbox separator line left on an .eml file
         raw = raw.partition(b"\n")[2]
-    head = _header_block(raw)
-    if not raw.strip():
-        return Rejected("email", where, position, "empty message")
-    if not _HEADER_LINE.match(raw):
-        return Rejected("email", where, position, "not an email message: no header block")
-    if len(head.translate(None, _NOT_CONTROL)) > 8:
-        return _reject(raw, where, position, "undecodable header block (binary data)")
+    refused = _not_a_message(raw, where, position)
+    if refused is not None:
+        return refused
 
     fields = _fast(raw) if _fmp is not None else None
     if fields is None:
@@ -180,10 +179,7 @@ def _parse(
         why = f"unparsable Date {fields.date_raw!r:.80}" if fields.date_raw else "no Date header"
         return _reject(raw, where, position, f"{why} and no dated Received header")
 
-    text = fields.plain
-    if not (text and text.strip()) and fields.html:
-        text = html_to_text(fields.html)
-    text = (text or "")[:_BODY_LIMIT]
+    text = _body_text(fields)
     if lazy_body and fields.message_id:
         excerpt, body_hash, pending = None, None, text
     else:
@@ -208,6 +204,27 @@ def _parse(
         references=_all_ids(fields.references),
         headers=fields.headers,
     )
+
+
+def _not_a_message(raw: bytes, where: str, position: str) -> Rejected | None:
+    """Why ``raw`` is not a message at all (empty, no header block, binary data where the
+    headers should be), or None."""
+    head = _header_block(raw)
+    if not raw.strip():
+        return Rejected("email", where, position, "empty message")
+    if not _HEADER_LINE.match(raw):
+        return Rejected("email", where, position, "not an email message: no header block")
+    if len(head.translate(None, _NOT_CONTROL)) > 8:
+        return _reject(raw, where, position, "undecodable header block (binary data)")
+    return None
+
+
+def _body_text(fields: _Fields) -> str:
+    """The text/plain body, else the text of the HTML one, cut at ``_BODY_LIMIT``."""
+    text = fields.plain
+    if not (text and text.strip()) and fields.html:
+        text = html_to_text(fields.html)
+    return (text or "")[:_BODY_LIMIT]
 
 
 def settle_body(text: str) -> tuple[str | None, str]:
@@ -244,15 +261,13 @@ def _fast(raw: bytes) -> _Fields | None:
     content_type = _first(headers, "content-type") or ""
     if content_type.lower().startswith("multipart/") and not (mail.text_plain or mail.text_html):
         return None  # a broken boundary: the fallback keeps the raw text
-    try:
-        date = mail.date_parsed
-    except (ValueError, OverflowError):  # 31 Dec 9999 -1400 is past the last datetime
-        date = None
-    out = _Fields(
+    date_raw = _first(headers, "date")
+    return _Fields(
         message_id=_message_id(_first(headers, "message-id")),
-        date=date,
-        date_raw=_first(headers, "date"),
+        date=_fast_date(mail, date_raw),
+        date_raw=date_raw,
         received=headers.get("received", []),
+        parties=_fast_parties(mail),
         subject=mail.subject if "subject" in headers else None,
         in_reply_to=_first(headers, "in-reply-to"),
         references=_first(headers, "references"),
@@ -260,12 +275,28 @@ def _fast(raw: bytes) -> _Fields | None:
         plain=mail.text_plain[0] if mail.text_plain else None,
         html=mail.text_html[0] if mail.text_html else None,
     )
-    if out.date is not None and not EARLIEST <= out.date <= LATEST:
-        out.date = None  # year 1 or 9999: a broken client's placeholder (see _parse_date)
-    if out.date is None and out.date_raw:
-        out.date = _parse_date(out.date_raw)  # the stdlib reads a few forms Rust does not
+
+
+def _fast_date(mail: _fmp.PyMail, date_raw: str | None) -> datetime | None:
+    """The Date as fast-mail-parser read it, unless a placeholder (year 1 or 9999: a broken
+    client's, see _parse_date) or unreadable; then as the stdlib reads it, which knows a few
+    forms Rust does not."""
+    try:
+        date = mail.date_parsed
+    except (ValueError, OverflowError):  # 31 Dec 9999 -1400 is past the last datetime
+        date = None
+    if date is not None and not EARLIEST <= date <= LATEST:
+        date = None
+    if date is None and date_raw:
+        date = _parse_date(date_raw)
+    return date
+
+
+def _fast_parties(mail: _fmp.PyMail) -> list[Party]:
+    """From, To, Cc, Bcc and Reply-To as fast-mail-parser read them, in that order."""
+    parties: list[Party] = []
     if mail.from_ is not None:
-        _add_party(out.parties, "from", mail.from_.display_name, mail.from_.address)
+        _add_party(parties, "from", mail.from_.display_name, mail.from_.address)
     for role, group in (
         ("to", mail.to),
         ("cc", mail.cc),
@@ -273,8 +304,8 @@ def _fast(raw: bytes) -> _Fields | None:
         ("reply_to", mail.reply_to),
     ):
         for address in group:
-            _add_party(out.parties, role, address.display_name, address.address)  # type: ignore[arg-type]
-    return out
+            _add_party(parties, role, address.display_name, address.address)  # type: ignore[arg-type]
+    return parties
 
 
 # --- the careful fallback --------------------------------------------------------------------

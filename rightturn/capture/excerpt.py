@@ -165,52 +165,77 @@ def strip_quoted(text: str) -> str:
 
 
 def _quote_start(text: str) -> int | None:
-    """Where the first quoted message starts, by the earliest of the rules above."""
+    """Where the first quoted message starts, by the earliest of the rules above: a Lotus
+    Notes header, an Outlook block, an attribution line."""
     low = text.lower()
-    starts = []
-    lotus_hint = "m\n" in low or "m \n" in low or "m\r\n" in low  # "... 07:52 AM" ends a line
-    for time_match in (
-        _LOTUS_TIME.finditer(text) if lotus_hint else ()
-    ):  # the time is rare; the header regex is not
-        match = _LOTUS_HEADER.match(text, text.rfind("\n", 0, time_match.start()) + 1)
-        if match is not None:
-            starts.append(match.start())
-            break
-    if any(map(low.__contains__, _OUTLOOK_HINTS)):  # map: no generator frame per hint
-        match = _OUTLOOK_START.search(text)
-        if match is not None:
-            starts.append(match.start())
+    starts = [at for at in (_lotus_start(text, low), _outlook_start(text, low)) if at is not None]
     if len(low) != len(text):  # a few characters lower-case to two; keep offsets aligned
         low = "".join(c if len(c.lower()) != 1 else c.lower() for c in text)
+    attribution = _attribution_start(text, low, min(starts) if starts else None)
+    if attribution is not None:
+        starts.append(attribution)
+    return min(starts) if starts else None
+
+
+def _lotus_start(text: str, low: str) -> int | None:
+    """Where the first Lotus Notes header starts: a line ending in a time, the header's first
+    line, followed by a "To:" line."""
+    if not ("m\n" in low or "m \n" in low or "m\r\n" in low):  # "... 07:52 AM" ends a line
+        return None
+    for time_match in _LOTUS_TIME.finditer(text):  # the time is rare; the header regex is not
+        match = _LOTUS_HEADER.match(text, text.rfind("\n", 0, time_match.start()) + 1)
+        if match is not None:
+            return match.start()
+    return None
+
+
+def _outlook_start(text: str, low: str) -> int | None:
+    """Where the first Outlook "Original Message", forwarded or header block starts."""
+    if not any(map(low.__contains__, _OUTLOOK_HINTS)):  # map: no generator frame per hint
+        return None
+    match = _OUTLOOK_START.search(text)
+    return match.start() if match is not None else None
+
+
+def _attribution_start(text: str, low: str, before: int | None) -> int | None:
+    """Where the first attribution line starts, unless only after `before` (then it does not
+    matter). ``low`` is ``text`` lower-cased with the same offsets."""
     # str.find per verb: C-speed scans, far cheaper than one regex alternation (no common prefix).
     # Only the earliest attribution matters and a long thread quotes many, so the verbs'
     # occurrences are walked lazily in text order instead of collected up front.
     for at, size in _occurrences(low, _ATTRIBUTION_VERBS):
-        if starts and at > min(starts):
-            break
-        tail = _ATTRIBUTION_TAIL.match(text, at + size)
-        if tail is None and low.startswith("schrieb", at):
-            tail = _SCHRIEB_TAIL.match(text, at + size)
-        if tail is None:
-            continue
-        line = text.rfind("\n", 0, at) + 1
-        if at - line > _ATTRIBUTION_LINE_CHARS:
-            continue
-        if _ATTRIBUTION_OPENER.match(text, line):
-            starts.append(line)
-            break
-        above = text.rfind("\n", 0, max(line - 1, 0)) + 1
-        if (
-            line > 0
-            and line - above <= _ATTRIBUTION_LINE_CHARS
-            and _ATTRIBUTION_OPENER.match(text, above)
-        ):
-            starts.append(above)
-            break
-        if tail.group(1) and _QUOTE_FOLLOWS.match(text, tail.end() - 1):
-            starts.append(line)
-            break
-    return min(starts) if starts else None
+        if before is not None and at > before:
+            return None
+        line = _attribution_line(text, low, at, size)
+        if line is not None:
+            return line
+    return None
+
+
+def _attribution_line(text: str, low: str, at: int, size: int) -> int | None:
+    """Where the attribution whose verb is at ``text[at:at + size]`` starts, if it is one: the
+    verb ends its line (with a colon for "schrieb ... :"), and the line (or, wrapped, the one
+    above) opens with "On/Am/Le ...", or a ``>`` line follows "... wrote:"."""
+    tail = _ATTRIBUTION_TAIL.match(text, at + size)
+    if tail is None and low.startswith("schrieb", at):
+        tail = _SCHRIEB_TAIL.match(text, at + size)
+    if tail is None:
+        return None
+    line = text.rfind("\n", 0, at) + 1
+    if at - line > _ATTRIBUTION_LINE_CHARS:
+        return None
+    if _ATTRIBUTION_OPENER.match(text, line):
+        return line
+    above = text.rfind("\n", 0, max(line - 1, 0)) + 1
+    if (
+        line > 0
+        and line - above <= _ATTRIBUTION_LINE_CHARS
+        and _ATTRIBUTION_OPENER.match(text, above)
+    ):
+        return above
+    if tail.group(1) and _QUOTE_FOLLOWS.match(text, tail.end() - 1):
+        return line
+    return None
 
 
 def _occurrences(text: str, needles: tuple[str, ...]) -> Iterator[tuple[int, int]]:
