@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TextIO
 
 from rightturn.errors import SourceError
 
@@ -53,65 +54,88 @@ def read_rows(
     out of every cell (``row[NUL]`` says how many); a row that cannot be used as it is carries
     the reason in ``row[PROBLEM]`` (the caller rejects it, naming the line).
     """
+    with _open(path, encoding) as handle:
+        reader = csv.reader(handle, delimiter=delimiter)
+        header = _header(reader, path, required, encoding)
+        start = reader.line_num + 1
+        while (cells := _next_cells(reader, path, encoding, start)) is not None:
+            line, start = start, reader.line_num + 1
+            if not any(c.strip() for c in cells):
+                continue
+            row, cells = _row(header, cells)
+            yield line, row, delimiter.join(cells)[:RAW]
+
+
+def _open(path: Path, encoding: str) -> TextIO:
+    """The file opened as text, or a SourceError: it cannot be read, or no such encoding."""
     try:
-        handle = path.open(newline="", encoding=encoding)
+        return path.open(newline="", encoding=encoding)
     except OSError as exc:
         raise SourceError(f"cannot read {path}: {exc.strerror}") from exc
     except LookupError:
         raise SourceError(
             f"unknown encoding {encoding!r}: use utf-8, cp1252, latin-1, utf-16, ..."
         ) from None
-    with handle:
-        reader = csv.reader(handle, delimiter=delimiter)
-        try:
-            header = [h.strip() for h in next(reader)]
-        except StopIteration:
-            raise SourceError(
-                f"{path} is empty: it needs a header row {','.join(required)}"
-            ) from None
-        except UnicodeDecodeError as exc:
-            raise _not_encoded(path, encoding, exc) from None
-        except csv.Error as exc:
-            raise SourceError(f"cannot read the header of {path}: {exc}") from exc
-        missing = [c for c in required if c not in header]
-        if missing:
-            raise SourceError(
-                f"{path} lacks the column(s) {', '.join(missing)}; its header must name "
-                f"{','.join(required)} (found {','.join(header)})"
-            )
-        start = reader.line_num + 1
-        while True:
-            try:
-                cells = next(reader)
-            except StopIteration:
-                return
-            except UnicodeDecodeError as exc:
-                raise _not_encoded(path, encoding, exc) from None
-            except csv.Error as exc:
-                raise SourceError(
-                    f"{path}:{start}: cannot read the CSV ({exc}); a cell over "
-                    f"{HARD_LIMIT:,} characters is usually an unclosed quote on that line"
-                ) from exc
-            line, start = start, reader.line_num + 1
-            if not any(c.strip() for c in cells):
-                continue
-            nul = sum(c.count("\x00") for c in cells)
-            if nul:
-                cells = [c.replace("\x00", "") for c in cells]
-            row = dict(zip(header, cells, strict=False))
-            if len(cells) != len(header):
-                row[PROBLEM] = f"the row has {len(cells)} cells for {len(header)} columns"
-            elif long := [
-                (h, len(c)) for h, c in zip(header, cells, strict=False) if len(c) > CELL
-            ]:
-                column, size = long[0]
-                row[PROBLEM] = (
-                    f"column {column} holds {size:,} characters; a CRM cell holds at most "
-                    f"{CELL:,} (check that column's quoting on this line)"
-                )
-            if nul:
-                row[NUL] = str(nul)
-            yield line, row, delimiter.join(cells)[:RAW]
+
+
+def _header(
+    reader: Iterator[list[str]], path: Path, required: tuple[str, ...], encoding: str
+) -> list[str]:
+    """The header row's column names, after checking it names every ``required`` column."""
+    try:
+        header = [h.strip() for h in next(reader)]
+    except StopIteration:
+        raise SourceError(f"{path} is empty: it needs a header row {','.join(required)}") from None
+    except UnicodeDecodeError as exc:
+        raise _not_encoded(path, encoding, exc) from None
+    except csv.Error as exc:
+        raise SourceError(f"cannot read the header of {path}: {exc}") from exc
+    missing = [c for c in required if c not in header]
+    if missing:
+        raise SourceError(
+            f"{path} lacks the column(s) {', '.join(missing)}; its header must name "
+            f"{','.join(required)} (found {','.join(header)})"
+        )
+    return header
+
+
+def _next_cells(
+    reader: Iterator[list[str]], path: Path, encoding: str, start: int
+) -> list[str] | None:
+    """The next row's cells (None at the end of the file); a row that cannot be decoded or
+    read as CSV refuses the file, naming the line it starts on (``start``)."""
+    try:
+        return next(reader)
+    except StopIteration:
+        return None
+    except UnicodeDecodeError as exc:
+        raise _not_encoded(path, encoding, exc) from None
+    except csv.Error as exc:
+        raise SourceError(
+            f"{path}:{start}: cannot read the CSV ({exc}); a cell over "
+            f"{HARD_LIMIT:,} characters is usually an unclosed quote on that line"
+        ) from exc
+
+
+def _row(header: list[str], cells: list[str]) -> tuple[dict[str, str], list[str]]:
+    """The row by column and its cells, NUL bytes taken out (``row[NUL]`` says how many), with
+    ``row[PROBLEM]`` when the row cannot be used as it is: a cell count other than the
+    header's, or a cell longer than any CRM value."""
+    nul = sum(c.count("\x00") for c in cells)
+    if nul:
+        cells = [c.replace("\x00", "") for c in cells]
+    row = dict(zip(header, cells, strict=False))
+    if len(cells) != len(header):
+        row[PROBLEM] = f"the row has {len(cells)} cells for {len(header)} columns"
+    elif long := [(h, len(c)) for h, c in zip(header, cells, strict=False) if len(c) > CELL]:
+        column, size = long[0]
+        row[PROBLEM] = (
+            f"column {column} holds {size:,} characters; a CRM cell holds at most "
+            f"{CELL:,} (check that column's quoting on this line)"
+        )
+    if nul:
+        row[NUL] = str(nul)
+    return row, cells
 
 
 def _not_encoded(path: Path, encoding: str, exc: UnicodeDecodeError) -> SourceError:

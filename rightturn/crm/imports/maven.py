@@ -20,7 +20,7 @@ name things rather than give ids, and are dirty the way real exports are. What t
 from __future__ import annotations
 
 from collections import Counter
-from datetime import UTC, datetime, time
+from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from pathlib import Path
 
@@ -57,6 +57,8 @@ TYPOS = {"technolgy": "technology", "Philipines": "Philippines"}
 STATUS = {"won": "won", "lost": "lost"}
 CLOSED_STAGE = {"won": "Won", "lost": "Lost"}
 FORECAST = {"won": "Closed", "lost": "Omitted", "Engaging": "Pipeline", "Prospecting": "Pipeline"}
+_PIPELINE = "sales_pipeline.csv"
+_HISTORY = "sales_pipeline.csv (stage history)"  # its derived stage history
 
 
 def segment_for(employees: int | None) -> str | None:
@@ -194,44 +196,23 @@ def _products(folder: Path, batch: CrmBatch) -> dict[str, tuple[str, Decimal | N
 
 
 def _pipeline(folder: Path, batch: CrmBatch, prices: dict[str, tuple[str, Decimal | None]]) -> None:
-    report, file = batch.report, "sales_pipeline.csv"
-    history_file = "sales_pipeline.csv (stage history)"
+    """The deals: each row's cells read (or the row rejected), its outcome dated, its product
+    matched with products.csv, its opportunity and the stage history its dates give; then
+    notes on the products renamed, the amounts estimated and the deals without an account."""
+    report, file = batch.report, _PIPELINE
     renamed, estimated, no_account = Counter[str](), 0, 0
     for line, c, raw in _rows(folder, file, report):
         try:
-            opp_id = v.text(c["opportunity_id"])
-            if opp_id is None:
-                raise ParseError("opportunity_id is empty")
-            agent = v.text(c["sales_agent"])
-            if agent is None:
-                raise ParseError("sales_agent is empty; every deal needs its owner")
-            stage = v.text(c["deal_stage"])
-            if stage is None:
-                raise ParseError("deal_stage is empty")
-            engaged = v.parse_date(c["engage_date"], "engage_date")
-            closed = v.parse_date(c["close_date"], "close_date")
-            value = v.parse_money(c["close_value"], "close_value")
+            opp_id, agent, stage, engaged, closed, value = _deal_cells(c)
         except ValueError as exc:
             report.reject(file, line, str(exc))
             continue
         status = STATUS.get(stage.lower(), "open")
-        if status != "open" and closed is None:
-            report.reject(
-                file, line, f"a {stage} deal without close_date; its outcome cannot be dated"
-            )
+        undated = _undated(stage, status, engaged, closed)
+        if undated is not None:
+            report.reject(file, line, undated)
             continue
-        if engaged and closed and closed < engaged:
-            report.reject(file, line, f"close_date {closed} is before engage_date {engaged}")
-            continue
-        product, price = None, None
-        if raw_product := v.text(c["product"]):
-            product, price = prices.get(v.match_key(raw_product), (raw_product, None))
-            if product != raw_product:
-                renamed[f"{raw_product} -> {product}"] += 1
-            elif v.match_key(raw_product) not in prices:
-                report.warn(
-                    file, line, f"product {raw_product!r} is not in products.csv; kept as written"
-                )
+        product, price = _deal_product(c["product"], prices, renamed, report, line)
         amount = value if status == "won" else price
         if status != "won" and price is not None:
             estimated += 1
@@ -261,21 +242,7 @@ def _pipeline(folder: Path, batch: CrmBatch, prices: dict[str, tuple[str, Decima
                 raw=raw,
             )
         )
-        for entered_stage, when in (("Engaging", created), (stage_name, closed_at)):
-            if when is not None:
-                report.counts(history_file).read += 1
-                batch.stage_history.append(
-                    Row(
-                        history_file,
-                        line,
-                        {
-                            "opportunity_id": opp_id,
-                            "stage": entered_stage,
-                            "entered_at": when,
-                            "inferred": False,
-                        },
-                    )
-                )
+        _stage_history(batch, line, opp_id, (("Engaging", created), (stage_name, closed_at)))
     batch.opportunities = unique_by(batch.opportunities, "opportunity_id", report)
     for change, n in sorted(renamed.items()):
         report.notes.append(f"{file}: product {change} ({n:,} row{'s' * (n != 1)})")
@@ -284,6 +251,84 @@ def _pipeline(folder: Path, batch: CrmBatch, prices: dict[str, tuple[str, Decima
         "list price"
     )
     report.notes.append(f"{file}: {no_account:,} deals have no account yet; kept without one")
+
+
+def _deal_cells(
+    c: dict[str, str],
+) -> tuple[str, str, str, date | None, date | None, Decimal | None]:
+    """A deal's id, agent, stage, engage and close dates and value; a ValueError (the row is
+    rejected with it) when one is missing or cannot be read."""
+    opp_id = v.text(c["opportunity_id"])
+    if opp_id is None:
+        raise ParseError("opportunity_id is empty")
+    agent = v.text(c["sales_agent"])
+    if agent is None:
+        raise ParseError("sales_agent is empty; every deal needs its owner")
+    stage = v.text(c["deal_stage"])
+    if stage is None:
+        raise ParseError("deal_stage is empty")
+    engaged = v.parse_date(c["engage_date"], "engage_date")
+    closed = v.parse_date(c["close_date"], "close_date")
+    value = v.parse_money(c["close_value"], "close_value")
+    return opp_id, agent, stage, engaged, closed, value
+
+
+def _undated(stage: str, status: str, engaged: date | None, closed: date | None) -> str | None:
+    """Why a deal's dates cannot be used (a closed deal without its close date, a close before
+    the engagement), or None."""
+    if status != "open" and closed is None:
+        return f"a {stage} deal without close_date; its outcome cannot be dated"
+    if engaged and closed and closed < engaged:
+        return f"close_date {closed} is before engage_date {engaged}"
+    return None
+
+
+def _deal_product(
+    cell: str,
+    prices: dict[str, tuple[str, Decimal | None]],
+    renamed: Counter[str],
+    report: ImportReport,
+    line: int,
+) -> tuple[str | None, Decimal | None]:
+    """The deal's product as products.csv spells it, and its list price: a spelling matched
+    ignoring case and punctuation is counted in ``renamed``; one not in products.csv is kept
+    as written, with a warning and no price."""
+    raw_product = v.text(cell)
+    if not raw_product:
+        return None, None
+    product, price = prices.get(v.match_key(raw_product), (raw_product, None))
+    if product != raw_product:
+        renamed[f"{raw_product} -> {product}"] += 1
+    elif v.match_key(raw_product) not in prices:
+        report.warn(
+            _PIPELINE, line, f"product {raw_product!r} is not in products.csv; kept as written"
+        )
+    return product, price
+
+
+def _stage_history(
+    batch: CrmBatch,
+    line: int,
+    opp_id: str,
+    entered: tuple[tuple[str, datetime | None], ...],
+) -> None:
+    """The stages a deal's dates say it entered (Engaging at its engage date, Won or Lost at
+    its close); a stage without a date has no row."""
+    for entered_stage, when in entered:
+        if when is not None:
+            batch.report.counts(_HISTORY).read += 1
+            batch.stage_history.append(
+                Row(
+                    _HISTORY,
+                    line,
+                    {
+                        "opportunity_id": opp_id,
+                        "stage": entered_stage,
+                        "entered_at": when,
+                        "inferred": False,
+                    },
+                )
+            )
 
 
 def _midnight(day):
