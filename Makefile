@@ -7,11 +7,12 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 DEMO_DB ?= sqlite:///demo.db
 
-.PHONY: demo test test-full lint format bench clean help
+.PHONY: demo test test-fast test-full lint format bench clean help
 
 help:
 	@echo "make demo   build a realistic demo org, import it, show what is there"
 	@echo "make test   run everything CI runs (lint + tests on SQLite and PostgreSQL)"
+	@echo "make test-fast   the inner loop: pytest -m 'not slow and not postgres' (~30 s)"
 	@echo "make test-full   the same, with the concurrency races and fuzzing run longer"
 	@echo "make bench  print speed and memory figures (simulate 1,000 reps, ...)"
 	@echo "make lint   ruff check and format check, import-linter's layer contracts, mypy"
@@ -28,6 +29,10 @@ demo: $(STAMP)
 
 test: $(STAMP) lint
 	$(BIN)/python -m pytest
+
+# The inner loop: no whole-org builds, no browser, SQLite only (about 30 s).
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -q -m "not slow and not postgres"
 
 # The same suite with the races and fuzzing run longer (20 concurrent-capture races per case).
 test-full: $(STAMP) lint

@@ -91,6 +91,7 @@ def test_an_out_of_date_database_tells_the_user_to_run_init(tmp_path: Path) -> N
     assert run("summary", "--db", url)[0] == 0
 
 
+@pytest.mark.slow
 def test_demo_builds_an_org_imports_it_and_refuses_to_overwrite_without_fresh(
     tmp_path: Path,
 ) -> None:
@@ -247,6 +248,7 @@ def test_users_add_takes_a_team_as_people_write_it_and_summary_lists_the_teams(
     assert code == 0 and "for team West Coast" in out
 
 
+@pytest.mark.slow
 def test_serve_answers_on_loopback(tmp_path: Path) -> None:
     import socket
     import subprocess

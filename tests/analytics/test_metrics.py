@@ -23,6 +23,10 @@ from rightturn.crm.scope import Scope
 from rightturn.crm.store import Store
 from rightturn.simulate import simulate_org
 
+# Builds or reads whole orgs: outside the fast loop (`pytest -m "not slow and not postgres"`).
+pytestmark = pytest.mark.slow
+
+
 END = date(2026, 6, 30)
 CONTRACT = ("win_rate", "won", "lost", "open", "won_value", "avg_deal", "cycle_days_median")
 REP_CONTRACT = (

@@ -23,6 +23,10 @@ from rightturn.crm.imports import import_crm
 from rightturn.crm.store import Store
 from rightturn.simulate import STYLES, simulate_org
 
+# Builds or reads whole orgs: outside the fast loop (`pytest -m "not slow and not postgres"`).
+pytestmark = pytest.mark.slow
+
+
 # The README's orgs (20 reps x 12 months, seed 7): small orgs are too few deals for a precision
 # target to mean anything (one odd thread moves it a point). Recall floors sit a little under what
 # each style measures today (the 0.95 target is not met yet: ambiguous activity waits for a

@@ -78,7 +78,9 @@ def state(store: Store) -> tuple[list[tuple], list[tuple], list[tuple]]:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
+@pytest.mark.parametrize(
+    "backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+)
 @pytest.mark.parametrize("processes", [2, 4])
 def test_concurrent_captures_of_overlapping_mailboxes_equal_one_sequential_run(
     backend: str, processes: int, org: Path, tmp_path: Path

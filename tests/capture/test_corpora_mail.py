@@ -14,6 +14,10 @@ from rightturn.capture.excerpt import quoted_original
 from rightturn.capture.items import Captured, Rejected
 from rightturn.capture.mailfiles import MboxSource
 
+# Builds or reads whole orgs: outside the fast loop (`pytest -m "not slow and not postgres"`).
+pytestmark = pytest.mark.slow
+
+
 DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
 ENRON = DATA / "enron-sample" / "enron_sample_all.mbox"
 LISTS = sorted((DATA / "mailing-lists").glob("*.mbox"))

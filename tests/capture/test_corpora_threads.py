@@ -19,6 +19,10 @@ from rightturn.crm.model import Activity
 from rightturn.crm.store import Store
 from tests.capture.test_corpora_mail import ENRON, LISTS, read_all
 
+# Builds or reads whole orgs: outside the fast loop (`pytest -m "not slow and not postgres"`).
+pytestmark = pytest.mark.slow
+
+
 LIST_HEADERS = ("list-unsubscribe", "list-id", "precedence")
 
 

@@ -16,6 +16,10 @@ from rightturn.errors import ConfigError, SourceError
 from rightturn.simulate import simulate_org
 from tests.capture.dovecot import Dovecot, DovecotUnavailable, running_dovecot
 
+# Builds or reads whole orgs: outside the fast loop (`pytest -m "not slow and not postgres"`).
+pytestmark = pytest.mark.slow
+
+
 # Not an email: no sender, no Message-ID, no header block at all.
 MALFORMED = b"this line is not a header\r\nand there is no sender, date or Message-ID\r\n"
 

@@ -24,6 +24,9 @@ from rightturn.crm.model import Activity
 from rightturn.crm.store import Store
 from rightturn.simulate import simulate_org
 
+# Builds or reads whole orgs: outside the fast loop (`pytest -m "not slow and not postgres"`).
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(scope="module")
 def org(tmp_path_factory: pytest.TempPathFactory) -> Path:

@@ -7,12 +7,16 @@ from collections import Counter
 from decimal import Decimal
 from pathlib import Path
 
+import pytest
 from sqlalchemy import func, select
 
 from rightturn.crm.imports import import_maven
 from rightturn.crm.model import Account, Opportunity, Product, Rep, StageChange
 from rightturn.crm.store import Store
 from rightturn.crm.summary import org_summary
+
+# Builds or reads whole orgs: outside the fast loop (`pytest -m "not slow and not postgres"`).
+pytestmark = pytest.mark.slow
 
 
 def pipeline(folder: Path) -> list[dict[str, str]]:

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 
+import pytest
+
 from rightturn.simulate.writer import HEADERS
+
+# Builds or reads whole orgs: outside the fast loop (`pytest -m "not slow and not postgres"`).
+pytestmark = pytest.mark.slow
 
 STAGES = [
     "Prospecting", "Qualification", "Discovery", "Proposal", "Negotiation", "Closed Won",

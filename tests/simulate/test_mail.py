@@ -7,7 +7,12 @@ from collections import Counter
 from email.message import EmailMessage
 from email.utils import parsedate_to_datetime
 
+import pytest
+
 from rightturn.simulate.text import word_count
+
+# Builds or reads whole orgs: outside the fast loop (`pytest -m "not slow and not postgres"`).
+pytestmark = pytest.mark.slow
 
 
 def _plain(msg: EmailMessage) -> str:

@@ -84,7 +84,9 @@ def web_org(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
-@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+@pytest.fixture(
+    scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+)
 def web(
     request: pytest.FixtureRequest, web_org: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Web]:

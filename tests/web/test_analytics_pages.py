@@ -9,6 +9,7 @@ import re
 from datetime import date
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 
 from rightturn.analytics.flow import WATERFALL_BARS
@@ -16,6 +17,9 @@ from rightturn.analytics.report import metrics_report, whatif_report
 from rightturn.crm.model import Opportunity, Rep, Team
 from rightturn.crm.scope import Scope, scope_for
 from tests.web.conftest import PASSWORD, Web
+
+# Builds or reads whole orgs: outside the fast loop (`pytest -m "not slow and not postgres"`).
+pytestmark = pytest.mark.slow
 
 AS_OF = "2026-06-30"
 DAY = date(2026, 6, 30)

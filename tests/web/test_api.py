@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy import select
 
 from rightturn.crm.model import Activity, ContactPhone, Opportunity, Rep, RepPhone
 from tests.web.conftest import Web
+
+# Builds or reads whole orgs: outside the fast loop (`pytest -m "not slow and not postgres"`).
+pytestmark = pytest.mark.slow
 
 
 def _all(client, path: str, **params) -> list[dict]:  # type: ignore[no-untyped-def]

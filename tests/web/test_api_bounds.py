@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
@@ -23,6 +24,9 @@ from rightturn.crm.queries import encode_cursor
 from rightturn.web.app import API_BODY_LIMIT
 from tests.web.conftest import Web
 from tests.web.test_api import _phones
+
+# Builds or reads whole orgs: outside the fast loop (`pytest -m "not slow and not postgres"`).
+pytestmark = pytest.mark.slow
 
 PUSH = "/api/v1/activities"
 

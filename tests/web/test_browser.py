@@ -23,7 +23,8 @@ from tests.web.conftest import PASSWORD, Web
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
 
-pytestmark = pytest.mark.parametrize("web", ["sqlite"], indirect=True)
+# Real Chromium: outside the fast loop.
+pytestmark = [pytest.mark.parametrize("web", ["sqlite"], indirect=True), pytest.mark.slow]
 
 
 def _chromium_problem() -> str | None:

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from sqlalchemy import func, select
 
 from rightturn.crm.model import Activity, Opportunity, Rep
 from tests.web.conftest import Web
+
+# Builds or reads whole orgs: outside the fast loop (`pytest -m "not slow and not postgres"`).
+pytestmark = pytest.mark.slow
 
 
 def test_home_shows_the_teams_week_charts_and_quiet_deals(web: Web) -> None:

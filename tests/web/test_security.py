@@ -11,6 +11,10 @@ from starlette.routing import Mount
 
 from tests.web.conftest import PASSWORD, Web
 
+# Builds or reads whole orgs: outside the fast loop (`pytest -m "not slow and not postgres"`).
+pytestmark = pytest.mark.slow
+
+
 # The only routes anyone may call without signing in; each is here on purpose.
 PUBLIC = {
     ("GET", "/login"),
