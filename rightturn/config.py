@@ -9,6 +9,7 @@ here and nowhere else.
 | phone_region | ``RIGHTTURN_PHONE_REGION`` | ``US`` (how national phone numbers are read) |
 | capture_batch | ``RIGHTTURN_CAPTURE_BATCH`` | ``2000`` items per transaction |
 | IMAP password | ``RIGHTTURN_IMAP_PASSWORD`` (or ``--password-env NAME``) | prompt |
+| a new user's password | ``RIGHTTURN_PASSWORD`` (``rightturn users add``) | prompt |
 """
 
 from __future__ import annotations

@@ -6,6 +6,7 @@ from collections import Counter, defaultdict
 
 import pytest
 
+from rightturn.crm.imports.canonical import LAYOUT as CANONICAL
 from rightturn.simulate.writer import HEADERS
 
 # Builds or reads whole orgs: outside the fast loop (`pytest -m "not slow and not postgres"`).
@@ -20,6 +21,11 @@ STAGES = [
 def test_headers_are_the_contract(org):
     for rel, header in HEADERS.items():
         assert org.header(rel) == header, rel
+    # ...and the contract is the importer's, not the simulator's own constant: every CRM file
+    # the simulator writes has exactly the columns `rightturn import crm` reads.
+    for name, columns in CANONICAL.items():
+        if (org.root / "crm" / name).is_file():
+            assert org.header(f"crm/{name}") == list(columns), name
     assert org.header("crm/reps.csv") == [
         "rep_id",
         "name",

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -58,23 +59,22 @@ class Web:
     def browser(self, role: str) -> TestClient:
         """A client signed in through the login form, as the panel is."""
         client = TestClient(self.app(), base_url="https://testserver")
-        page = client.get("/login")
-        assert page.status_code == 200
-        done = client.post(
-            "/login",
-            data={
-                "email": self.emails[role],
-                "password": PASSWORD,
-                "csrf_token": client.cookies["rt_csrf"],
-            },
-            follow_redirects=False,
-        )
+        done = sign_in(client, self.emails[role])
         assert done.status_code == 303, done.text
         return client
 
     def count(self, *where) -> int:  # type: ignore[no-untyped-def]
         with self.store.session() as s:
             return s.scalar(select(func.count()).select_from(Activity).where(*where)) or 0
+
+
+def sign_in(client: TestClient, email: str, password: str = PASSWORD, **form: str) -> Any:
+    """Post the login form as a browser does (the form's CSRF cookie first); the answer is
+    returned unfollowed, so a test can read the redirect and cookies."""
+    page = client.get("/login")
+    assert page.status_code == 200
+    data = {"email": email, "password": password, "csrf_token": client.cookies["rt_csrf"], **form}
+    return client.post("/login", data=data, follow_redirects=False)
 
 
 @pytest.fixture(scope="session")

@@ -16,7 +16,7 @@ from rightturn.analytics.flow import WATERFALL_BARS
 from rightturn.analytics.report import metrics_report, whatif_report
 from rightturn.crm.model import Opportunity, Rep, Team
 from rightturn.crm.scope import Scope, scope_for
-from tests.web.conftest import PASSWORD, Web
+from tests.web.conftest import PASSWORD, Web, sign_in
 
 # Builds or reads whole orgs: outside the fast loop (`pytest -m "not slow and not postgres"`).
 pytestmark = pytest.mark.slow
@@ -315,15 +315,7 @@ def test_analytics_pages_on_an_empty_store_say_what_to_do(tmp_path) -> None:  # 
     try:
         add_user(store, "admin@example.com", PASSWORD, role="admin")
         client = TestClient(create_app(store), base_url="https://testserver")
-        client.get("/login")
-        client.post(
-            "/login",
-            data={
-                "email": "admin@example.com",
-                "password": PASSWORD,
-                "csrf_token": client.cookies["rt_csrf"],
-            },
-        )
+        assert sign_in(client, "admin@example.com").status_code == 303
         for path in ("/pipeline", "/velocity", "/waterfall", "/pareto"):
             page = client.get(path)
             assert page.status_code == 200, (path, page.text[-500:])

@@ -202,20 +202,12 @@ def test_empty_states_tell_what_to_do(tmp_path) -> None:  # type: ignore[no-unty
     from rightturn.crm.store import Store
     from rightturn.crm.users import add_user
     from rightturn.web.app import create_app
-    from tests.web.conftest import PASSWORD
+    from tests.web.conftest import PASSWORD, sign_in
 
     store = Store.open(f"sqlite:///{tmp_path / 'empty.db'}")
     add_user(store, "admin@example.com", PASSWORD, role="admin")
     client = TestClient(create_app(store), base_url="https://testserver")
-    client.get("/login")
-    client.post(
-        "/login",
-        data={
-            "email": "admin@example.com",
-            "password": PASSWORD,
-            "csrf_token": client.cookies["rt_csrf"],
-        },
-    )
+    assert sign_in(client, "admin@example.com").status_code == 303
     home = client.get("/").text
     assert "No activity captured yet" in home and "rightturn capture" in home
     assert "rightturn import crm" in home

@@ -9,7 +9,7 @@ import re
 import pytest
 from starlette.routing import Mount
 
-from tests.web.conftest import PASSWORD, Web
+from tests.web.conftest import PASSWORD, Web, sign_in
 
 # Builds or reads whole orgs: outside the fast loop (`pytest -m "not slow and not postgres"`).
 pytestmark = pytest.mark.slow
@@ -76,16 +76,7 @@ def test_the_public_list_holds_only_routes_that_exist(web: Web) -> None:
 
 def test_sign_in_sets_locked_down_cookies(web: Web) -> None:
     client = web.client()
-    client.get("/login")
-    answer = client.post(
-        "/login",
-        data={
-            "email": web.emails["manager_a"],
-            "password": PASSWORD,
-            "csrf_token": client.cookies["rt_csrf"],
-        },
-        follow_redirects=False,
-    )
+    answer = sign_in(client, web.emails["manager_a"])
     assert answer.status_code == 303
     cookie = next(c for c in answer.headers.get_list("set-cookie") if c.startswith("rt_session="))
     flags = {part.strip().lower() for part in cookie.split(";")}
@@ -182,16 +173,6 @@ def test_no_secret_reaches_the_logs(web: Web, caplog: pytest.LogCaptureFixture) 
 
 def test_open_redirects_are_refused(web: Web) -> None:
     client = web.client()
-    client.get("/login")
-    answer = client.post(
-        "/login",
-        data={
-            "email": web.emails["admin"],
-            "password": PASSWORD,
-            "csrf_token": client.cookies["rt_csrf"],
-            "next": "https://evil.example/steal",
-        },
-        follow_redirects=False,
-    )
+    answer = sign_in(client, web.emails["admin"], next="https://evil.example/steal")
     assert answer.status_code == 303
     assert answer.headers["location"] == "/"
