@@ -72,6 +72,26 @@ def metrics(
 
 
 def _render(r: dict[str, Any]) -> None:
+    """The metrics report as tables and lines: the headline, the breakdown when asked for,
+    coverage per rep, then each section the report holds."""
+    console.print(_headline(r))
+    if r.get("groups"):
+        console.print(_groups(r))
+    console.print(_coverage(r))
+    if "integrity" in r:
+        console.print(_integrity(r["integrity"]))
+    if "velocity" in r:
+        _print_velocity(r["velocity"])
+    if "flow" in r:
+        console.print(_flow_line(r["flow"]))
+    if "waterfall" in r:
+        console.print(_waterfall_line(r["waterfall"]))
+    if "pareto" in r:
+        console.print(_pareto_line(r["pareto"]))
+
+
+def _headline(r: dict[str, Any]) -> Table:
+    """Won, lost and open deals, win rate, value, the won cycle and the top reps' share."""
     head = Table(
         title=f"Pipeline as of {r['as_of'][:10]}" + (f" ({r['period']})" if r["period"] else "")
     )
@@ -101,22 +121,29 @@ def _render(r: dict[str, Any]) -> None:
         cycle,
         _pct(r["top20_revenue_share"]),
     )
-    console.print(head)
-    if r.get("groups"):
-        groups = Table(title=f"By {r['by']}")
-        for column in ("", "won", "lost", "win rate", "won value", "avg deal", "open value"):
-            groups.add_column(column, justify="right" if column else "left")
-        for g in r["groups"]:
-            groups.add_row(
-                str(g["name"]),
-                f"{g['won']:,}",
-                f"{g['lost']:,}",
-                _pct(g["win_rate"]),
-                money(g["won_value"]),
-                money(g["avg_deal"]),
-                money(g["open_value"]),
-            )
-        console.print(groups)
+    return head
+
+
+def _groups(r: dict[str, Any]) -> Table:
+    """The same figures by rep, team, product or segment (``--by``)."""
+    groups = Table(title=f"By {r['by']}")
+    for column in ("", "won", "lost", "win rate", "won value", "avg deal", "open value"):
+        groups.add_column(column, justify="right" if column else "left")
+    for g in r["groups"]:
+        groups.add_row(
+            str(g["name"]),
+            f"{g['won']:,}",
+            f"{g['lost']:,}",
+            _pct(g["win_rate"]),
+            money(g["won_value"]),
+            money(g["avg_deal"]),
+            money(g["open_value"]),
+        )
+    return groups
+
+
+def _coverage(r: dict[str, Any]) -> Table:
+    """Each rep's coverage against what their own win rate needs (the 25 largest)."""
     reps = Table(
         title="Coverage per rep: pipeline this period / quota left, against 1 / own win rate"
     )
@@ -135,45 +162,57 @@ def _render(r: dict[str, Any]) -> None:
         )
     if len(r["reps"]) > 25:
         reps.caption = f"the 25 largest by won value of {len(r['reps']):,}; --json lists all"
-    console.print(reps)
-    if "integrity" in r:
-        flags = Table(title="Integrity of the open pipeline")
-        for column in ("flag", "deals", "value"):
-            flags.add_column(column, justify="left" if column == "flag" else "right")
-        for name, f in r["integrity"].items():
-            flags.add_row(name.replace("_", " "), f"{f['count']:,}", money(f["value"]))
-        console.print(flags)
-    if "velocity" in r:
-        v = r["velocity"]
-        times = Table(title="Time in stage (days)")
-        for column in ("stage", "median", "P90"):
-            times.add_column(column, justify="left" if column == "stage" else "right")
-        for t in v["stage_times"]:
-            times.add_row(t["stage"], str(t["median_days"]), str(t["p90_days"]))
-        console.print(times)
-        console.print(
-            f"Stalled beyond their stage's P90: {v['stalled']['count']:,} deals "
-            f"({money(v['stalled']['value'])}). Sales velocity: "
-            f"{money(v['sales_velocity_per_month'])} a month."
-        )
-    if "flow" in r:
-        law = r["flow"]["littles_law"]
-        console.print(
-            f"Flow: {law['avg_wip']} deals in progress on average, {law['throughput_per_week']} "
-            f"closed a week, {law['cycle_weeks']} weeks each; Little's law predicts "
-            f"{law['predicted_wip']} (ratio {law['ratio']})."
-        )
-    if "waterfall" in r:
-        w = r["waterfall"]
-        bars = " ".join(f"{b['bar']} {money(b['value'])}" for b in w["bars"])
-        console.print(f"Waterfall {w['period_start']} to {w['as_of'][:10]}: {bars}")
-    if "pareto" in r:
-        p = r["pareto"]
-        uplift = p["whatif"]["win_rate"].get("uplift")
-        console.print(
-            f"Top {p['top_reps']} of {p['reps']} reps bring {_pct(p['top20_revenue_share'])} of "
-            f"revenue; the rest at the top win rate would add {money(uplift)}."
-        )
+    return reps
+
+
+def _integrity(integrity: dict[str, Any]) -> Table:
+    """The open pipeline's integrity flags: deals and value each."""
+    flags = Table(title="Integrity of the open pipeline")
+    for column in ("flag", "deals", "value"):
+        flags.add_column(column, justify="left" if column == "flag" else "right")
+    for name, f in integrity.items():
+        flags.add_row(name.replace("_", " "), f"{f['count']:,}", money(f["value"]))
+    return flags
+
+
+def _print_velocity(v: dict[str, Any]) -> None:
+    """Time in stage, the deals stalled beyond it and the sales velocity."""
+    times = Table(title="Time in stage (days)")
+    for column in ("stage", "median", "P90"):
+        times.add_column(column, justify="left" if column == "stage" else "right")
+    for t in v["stage_times"]:
+        times.add_row(t["stage"], str(t["median_days"]), str(t["p90_days"]))
+    console.print(times)
+    console.print(
+        f"Stalled beyond their stage's P90: {v['stalled']['count']:,} deals "
+        f"({money(v['stalled']['value'])}). Sales velocity: "
+        f"{money(v['sales_velocity_per_month'])} a month."
+    )
+
+
+def _flow_line(flow: dict[str, Any]) -> str:
+    """Work in progress, throughput and cycle, against what Little's law predicts."""
+    law = flow["littles_law"]
+    return (
+        f"Flow: {law['avg_wip']} deals in progress on average, {law['throughput_per_week']} "
+        f"closed a week, {law['cycle_weeks']} weeks each; Little's law predicts "
+        f"{law['predicted_wip']} (ratio {law['ratio']})."
+    )
+
+
+def _waterfall_line(w: dict[str, Any]) -> str:
+    """How the period's pipeline moved from its start to the as-of date, bar by bar."""
+    bars = " ".join(f"{b['bar']} {money(b['value'])}" for b in w["bars"])
+    return f"Waterfall {w['period_start']} to {w['as_of'][:10]}: {bars}"
+
+
+def _pareto_line(p: dict[str, Any]) -> str:
+    """The top reps' share of revenue, and what the rest at the top win rate would add."""
+    uplift = p["whatif"]["win_rate"].get("uplift")
+    return (
+        f"Top {p['top_reps']} of {p['reps']} reps bring {_pct(p['top20_revenue_share'])} of "
+        f"revenue; the rest at the top win rate would add {money(uplift)}."
+    )
 
 
 @app.command()
