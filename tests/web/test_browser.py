@@ -82,6 +82,13 @@ def browser():  # type: ignore[no-untyped-def]
         chromium.close()
 
 
+def _navigate(page, selector: str) -> None:  # type: ignore[no-untyped-def]
+    """Click something that loads a page, and wait for that page: reading right after a click
+    can read the old page (on a loaded machine, a sorted table read before it had loaded)."""
+    with page.expect_navigation():
+        page.click(selector)
+
+
 def _sign_in(browser, server: str, email: str):  # type: ignore[no-untyped-def]
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
     page.goto(f"{server}/")
@@ -133,9 +140,9 @@ def test_a_manager_works_through_the_panel(web: Web, server: str, browser) -> No
     _shot(page, "manager-home")
 
     # Opportunities: sort by amount, largest first, with two clicks on the header.
-    page.click("nav >> text=Opportunities")
-    page.click("#opportunities th >> text=Amount")
-    page.click("#opportunities th >> text=Amount")
+    _navigate(page, "nav >> text=Opportunities")
+    _navigate(page, "#opportunities th >> text=Amount")
+    _navigate(page, "#opportunities th >> text=Amount")
     amounts = [
         _number(t)
         for t in page.locator("#opportunities tbody td.num").all_inner_texts()
@@ -143,7 +150,7 @@ def test_a_manager_works_through_the_panel(web: Web, server: str, browser) -> No
     ]
     assert len(amounts) > 5 and amounts == sorted(amounts, reverse=True)
     page.select_option("select[name=status]", "open")
-    page.click("form.filters button[type=submit]")
+    _navigate(page, "form.filters button[type=submit]")
     statuses = page.locator("#opportunities tbody tr td:nth-child(5)").all_inner_texts()
     assert statuses and set(statuses) == {"open"}
     _shot(page, "manager-opportunities")
@@ -169,7 +176,7 @@ def test_a_manager_works_through_the_panel(web: Web, server: str, browser) -> No
     _shot(page, "manager-opportunity")
 
     # The owner's rep page, from the link on the opportunity.
-    page.click("dl.facts a")
+    _navigate(page, "dl.facts a")
     assert "/reps/" in page.url
     page.goto(page.url + "?as_of=2026-06-30")  # the simulated org ends on June 30
     page.wait_for_selector("#chart-mix .main-svg")
@@ -177,7 +184,7 @@ def test_a_manager_works_through_the_panel(web: Web, server: str, browser) -> No
     _shot(page, "manager-rep")
 
     # Review: one click files the thread and the queue shrinks by one.
-    page.click("nav >> text=Review")
+    _navigate(page, "nav >> text=Review")
     before = _number(page.locator("h1 .count").inner_text())
     first = page.locator(".review-item").first
     subject = first.locator(".subject").inner_text()
@@ -253,10 +260,10 @@ def test_a_manager_reads_the_pipeline_analytics(web: Web, server: str, browser) 
     assert "Revenue by rep" in page.locator("#chart-pareto").inner_text()
     page.fill("input[name=from]", "0.2")
     page.fill("input[name=to]", "1.5")
-    page.click("form.whatif button[type=submit]")
+    _navigate(page, "form.whatif button[type=submit]")
     assert "not a win rate between 0 and 1" in page.locator("#whatif .error").inner_text()
     page.fill("input[name=to]", "0.3")
-    page.click("form.whatif button[type=submit]")
+    _navigate(page, "form.whatif button[type=submit]")
     page.wait_for_selector("#whatif-result")
     gain = page.locator('#whatif-result [data-row="revenue"] td').last.inner_text()
     assert gain.startswith("+$") and _number(gain) > 0
@@ -268,7 +275,7 @@ def test_a_manager_reads_the_pipeline_analytics(web: Web, server: str, browser) 
 def test_a_rep_sees_only_their_own(web: Web, server: str, browser) -> None:  # type: ignore[no-untyped-def]
     page = _sign_in(browser, server, web.emails["rep_a"])
     assert page.locator("h1").inner_text() == "Your week"
-    page.click("nav >> text=Reps")
+    _navigate(page, "nav >> text=Reps")
     assert page.locator("#reps tbody tr").count() == 1
     from sqlalchemy import select
 
@@ -282,11 +289,11 @@ def test_a_rep_sees_only_their_own(web: Web, server: str, browser) -> None:  # t
     assert answer is not None and answer.status == 404
     assert page.locator("h1").inner_text() == "Not found"
     _shot(page, "rep-denied")
-    page.click("nav >> text=Activities")
+    _navigate(page, "nav >> text=Activities")
     assert page.locator("#activities tbody tr").count() > 0
     _shot(page, "rep-activities")
     # Sign out ends the session: the home page asks to sign in again.
-    page.click("text=Sign out")
+    _navigate(page, "text=Sign out")
     page.goto(f"{server}/")
     assert "/login" in page.url
     page.close()
