@@ -2,7 +2,9 @@
 
 Every function takes a :class:`~rightturn.crm.scope.Scope` and filters in SQL; a record outside
 it is reported as not found, exactly like one that does not exist, so a denial leaks nothing.
-Results are plain dicts (JSON-ready) so the API and the panel render the same data.
+Results are plain dicts (JSON-ready) so the API and the panel render the same data; the API
+declares each one's keys and types in :mod:`rightturn.web.schemas` (a key added here must be
+added there, or the route fails with a 500 rather than answer a key its document does not show).
 
 Lists of activities page with a keyset cursor on ``(occurred_at, activity_id)``, newest first:
 stable while capture adds rows, and as fast on page 1,000 as on page 1.

@@ -10,6 +10,9 @@ length its column holds, times lie between 1970 and 2100, lists and bodies have 
 schema cannot say (a phone number that does not parse, a cursor this server did not give out, no
 known rep among the parties) is a 422 whose ``detail`` is a sentence; a value the schema refuses is
 a 422 whose ``detail`` lists each one with its ``loc``. Both shapes are in the OpenAPI document.
+
+Every route declares what it answers (a ``response_model`` from :mod:`rightturn.web.schemas`):
+FastAPI checks each answer against it, and the document shows every key.
 """
 
 from __future__ import annotations
@@ -26,13 +29,36 @@ from fastapi.responses import JSONResponse
 from pydantic import AfterValidator, BaseModel, BeforeValidator, Field, WithJsonSchema
 
 from rightturn.associate.identity import IdentityIndex, load_index
-from rightturn.associate.review import EXCERPT, ORDERS, resolve, review_queue, review_thread
+from rightturn.associate.review import ORDERS, resolve, review_queue, review_thread
 from rightturn.capture.push import MAX_ATTENDEES, call_item, meeting_item, push, reps_of
 from rightturn.crm import queries
 from rightturn.crm.bounds import INT32_MAX, LONGEST_CALL_S, OutOfBounds, bounded_time
 from rightturn.crm.model import ACTIVITY_KINDS, ASSOCIATION_STATUSES, OPPORTUNITY_STATUSES
 from rightturn.crm.store import Store
 from rightturn.errors import ParseError, PermissionDenied
+from rightturn.web.schemas import (
+    AccountOut,
+    AccountPageOut,
+    ActivityDetailOut,
+    ActivityPageOut,
+    ContactOut,
+    ContactPageOut,
+    ErrorOut,
+    MeOut,
+    OpportunityDetailOut,
+    OpportunityPageOut,
+    PushOut,
+    RepOut,
+    RepsOut,
+    ResolutionOut,
+    ReviewItemOut,
+    ReviewPageOut,
+    ReviewSuggestionOut,
+    TeamsOut,
+    ThreadMessageOut,
+    ThreadOut,
+    ValidationErrorOut,
+)
 from rightturn.web.security import Viewer, csrf_protect, viewer
 
 # PostgreSQL text cannot hold a NUL character: every string the API takes refuses one (422).
@@ -42,26 +68,6 @@ SEARCH_LENGTH = 200  # `q`: part of a name, not a document
 # An account's cursor holds its name (up to 300 characters), JSON-escaped and base64-encoded.
 CURSOR_LENGTH = 4096
 EXTERNAL_ID_LENGTH = 500  # 4 bytes a character at worst: within PostgreSQL's 2,704-byte index key
-
-
-class ErrorOut(BaseModel):
-    """An error the server explains in a sentence: what was wrong and what to do."""
-
-    detail: str
-
-
-class FieldErrorOut(BaseModel):
-    """One parameter or field the schema refuses."""
-
-    loc: list[str | int] = Field(description="Where: `query`, `path` or `body`, then the field.")
-    msg: str = Field(description="What is wrong with it and what to send instead.")
-    type: str = Field(description="The kind of error, e.g. `string_too_long`, `missing`.")
-
-
-class ValidationErrorOut(BaseModel):
-    """Every parameter or field the schema refuses, each named by its ``loc``."""
-
-    detail: list[FieldErrorOut]
 
 
 _ERRORS: dict[int, dict[str, Any]] = {
@@ -223,37 +229,41 @@ def _page(page: queries.Page) -> dict[str, Any]:
     return out
 
 
-@router.get("/me", summary="The signed-in user and what they may see")
-def me(who: Who) -> dict[str, Any]:
+@router.get("/me", response_model=MeOut, summary="The signed-in user and what they may see")
+def me(who: Who) -> MeOut:
     a = who.account
-    return {
-        "email": a.email,
-        "role": a.role,
-        "rep_id": a.rep_id,
-        "team_id": a.team_id,
-        "rep_ids": None if who.scope.rep_ids is None else sorted(who.scope.rep_ids),
-    }
+    return MeOut(
+        email=a.email,
+        role=a.role,
+        rep_id=a.rep_id,
+        team_id=a.team_id,
+        rep_ids=None if who.scope.rep_ids is None else sorted(who.scope.rep_ids),
+    )
 
 
-@router.get("/reps", summary="Reps the viewer may see", responses=_errors(422))
+@router.get(
+    "/reps", response_model=RepsOut, summary="Reps the viewer may see", responses=_errors(422)
+)
 def reps(request: Request, who: Who, team_id: IdFilter = None) -> dict[str, Any]:
     with _store(request).session() as s:
         return {"items": queries.list_reps(s, who.scope, team_id=team_id)}
 
 
-@router.get("/reps/{rep_id}", summary="One rep", responses=_errors(404, 422))
+@router.get("/reps/{rep_id}", response_model=RepOut, summary="One rep", responses=_errors(404, 422))
 def rep(request: Request, who: Who, rep_id: IdPath) -> dict[str, Any]:
     with _store(request).session() as s:
         return queries.get_rep(s, who.scope, rep_id)
 
 
-@router.get("/teams", summary="Teams with reps the viewer may see")
+@router.get("/teams", response_model=TeamsOut, summary="Teams with reps the viewer may see")
 def teams(request: Request, who: Who) -> dict[str, Any]:
     with _store(request).session() as s:
         return {"items": queries.list_teams(s, who.scope)}
 
 
-@router.get("/accounts", summary="Accounts, by name", responses=_errors(422))
+@router.get(
+    "/accounts", response_model=AccountPageOut, summary="Accounts, by name", responses=_errors(422)
+)
 def accounts(
     request: Request, who: Who, q: Search = None, cursor: Cursor = None, limit: Limit = 100
 ) -> dict[str, Any]:
@@ -262,13 +272,23 @@ def accounts(
         return _page(queries.list_accounts(s, who.scope, q=q, cursor=cursor, limit=limit))
 
 
-@router.get("/accounts/{account_id}", summary="One account", responses=_errors(404, 422))
+@router.get(
+    "/accounts/{account_id}",
+    response_model=AccountOut,
+    summary="One account",
+    responses=_errors(404, 422),
+)
 def account(request: Request, who: Who, account_id: IdPath) -> dict[str, Any]:
     with _store(request).session() as s:
         return queries.get_account(s, who.scope, account_id)
 
 
-@router.get("/contacts", summary="Contacts at visible accounts", responses=_errors(422))
+@router.get(
+    "/contacts",
+    response_model=ContactPageOut,
+    summary="Contacts at visible accounts",
+    responses=_errors(422),
+)
 def contacts(
     request: Request,
     who: Who,
@@ -285,13 +305,23 @@ def contacts(
         return _page(page)
 
 
-@router.get("/contacts/{contact_id}", summary="One contact", responses=_errors(404, 422))
+@router.get(
+    "/contacts/{contact_id}",
+    response_model=ContactOut,
+    summary="One contact",
+    responses=_errors(404, 422),
+)
 def contact(request: Request, who: Who, contact_id: IdPath) -> dict[str, Any]:
     with _store(request).session() as s:
         return queries.get_contact(s, who.scope, contact_id)
 
 
-@router.get("/opportunities", summary="Opportunities, filtered and sorted", responses=_errors(422))
+@router.get(
+    "/opportunities",
+    response_model=OpportunityPageOut,
+    summary="Opportunities, filtered and sorted",
+    responses=_errors(422),
+)
 def opportunities(
     request: Request,
     who: Who,
@@ -331,6 +361,7 @@ def opportunities(
 
 @router.get(
     "/opportunities/{opportunity_id}",
+    response_model=OpportunityDetailOut,
     summary="One opportunity with its stage history",
     responses=_errors(404, 422),
 )
@@ -339,7 +370,12 @@ def opportunity(request: Request, who: Who, opportunity_id: IdPath) -> dict[str,
         return queries.get_opportunity(s, who.scope, opportunity_id)
 
 
-@router.get("/activities", summary="Captured activities, newest first", responses=_errors(422))
+@router.get(
+    "/activities",
+    response_model=ActivityPageOut,
+    summary="Captured activities, newest first",
+    responses=_errors(422),
+)
 def activities(
     request: Request,
     who: Who,
@@ -381,6 +417,7 @@ def activities(
 
 @router.get(
     "/activities/{activity_id}",
+    response_model=ActivityDetailOut,
     summary="One activity with body excerpt and participants",
     responses=_errors(404, 422),
 )
@@ -443,17 +480,6 @@ class PushedMeeting(_Pushed):
 
 
 PushedActivity = Annotated[PushedCall | PushedMeeting, Field(discriminator="kind")]
-
-
-class PushOut(BaseModel):
-    """What became of a pushed call or meeting."""
-
-    outcome: Literal["stored", "duplicate", "dropped"]
-    activity: dict[str, Any] | None = Field(
-        description="The stored activity (null when dropped, or when the copy already stored "
-        "is outside your scope)."
-    )
-    reason: str | None = Field(description="Why it was dropped, or whose copy it duplicates.")
 
 
 def _index(request: Request) -> IdentityIndex:
@@ -527,52 +553,6 @@ def push_activity(
     return JSONResponse(jsonable_encoder(payload), status_code=status)
 
 
-class ReviewSuggestionOut(BaseModel):
-    opportunity_id: str
-    name: str | None = Field(description="The opportunity's name.")
-    rank: int = Field(description="1 for the best candidate, 2 for the next, ...")
-    score: float = Field(
-        description="Orders the candidates; a probability only when `score_kind` says so."
-    )
-    reason: str = Field(description="The evidence for this candidate.")
-    contact_waiting: int = Field(
-        description="Waiting items of the same contact suggesting this opportunity (this one "
-        'included): what `"apply_to": "contact"` files.'
-    )
-
-
-class ReviewItemOut(BaseModel):
-    activity_id: int
-    kind: str
-    direction: str | None
-    occurred_at: datetime
-    rep_id: str | None
-    rep_name: str | None
-    account_id: str | None
-    account: str | None = Field(description="The account's name.")
-    contact_id: str | None
-    contact_name: str | None
-    contact_title: str | None
-    subject: str | None
-    excerpt: str | None = Field(
-        description=f"At most {EXCERPT} characters of the body; a call's outcome, length, notes."
-    )
-    reason: str | None
-    thread_size: int
-    suggestions: list[ReviewSuggestionOut]
-
-
-class ReviewPageOut(BaseModel):
-    items: list[ReviewItemOut]
-    next_cursor: str | None
-    previous_cursor: str | None
-    total: int = Field(description="Waiting threads matching the filters.")
-    start: int = Field(description="Matching threads before this page, in its order.")
-    score_kind: Literal["rank", "probability"] = Field(
-        description="`rank`: scores only order one item's candidates; `probability`: calibrated."
-    )
-
-
 @router.get(
     "/review",
     response_model=ReviewPageOut,
@@ -640,24 +620,6 @@ def review(
     )
 
 
-class ThreadMessageOut(BaseModel):
-    activity_id: int
-    kind: str
-    direction: str
-    occurred_at: datetime
-    subject: str | None
-    sender: str | None
-    excerpt: str | None
-    status: str
-
-
-class ThreadOut(BaseModel):
-    activity_id: int
-    items: list[ThreadMessageOut] = Field(
-        description="The thread's visible messages, oldest first."
-    )
-
-
 @router.get(
     "/review/{activity_id}/thread",
     response_model=ThreadOut,
@@ -704,13 +666,6 @@ class OtherChoice(BaseModel):
 
 
 ReviewChoice = Annotated[LinkChoice | OtherChoice, Field(discriminator="action")]
-
-
-class ResolutionOut(BaseModel):
-    activity_ids: list[int] = Field(description="Every activity filed.")
-    opportunity_id: str | None
-    account_id: str | None
-    threads: int = Field(description="Queue items (threads) filed.")
 
 
 @router.post(

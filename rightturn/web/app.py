@@ -19,7 +19,8 @@ from fastapi.exception_handlers import (
     http_exception_handler,
 )
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Response
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
 from starlette.routing import Match
@@ -52,12 +53,21 @@ _STATUS: dict[type[RightturnError], int] = {
 _UNPARSED = "There was an error parsing the body"  # FastAPI's words for a body it cannot read
 # A call or meeting is a few kilobytes; 500 attendees with names fit in a tenth of this.
 API_BODY_LIMIT = 1024 * 1024
+API_DOCS = "/api/v1/docs"  # Swagger UI
+API_DOCS_ASSETS = "/vendor/api-docs"  # its script, stylesheet and icon
 
 
 def _plotly_js() -> Path:
     import plotly
 
     return Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
+
+
+def _api_docs_assets() -> Path:
+    """Swagger UI 5 as the fastapi-offline package ships it (the files FastAPI takes from a CDN)."""
+    import fastapi_offline
+
+    return Path(fastapi_offline.__file__).parent / "static"
 
 
 def create_app(
@@ -69,7 +79,7 @@ def create_app(
         version="1",
         summary="Sales activity captured, associated and measured: the manager's control panel.",
         openapi_url="/api/v1/openapi.json",
-        docs_url="/api/v1/docs",
+        docs_url=None,  # served below from the installed package, not FastAPI's CDN
         redoc_url=None,
         swagger_ui_oauth2_redirect_url=None,
     )
@@ -84,6 +94,7 @@ def create_app(
     app.include_router(pages.public)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    app.mount(API_DOCS_ASSETS, StaticFiles(directory=_api_docs_assets()), name="api-docs")
 
     @app.get("/vendor/plotly.min.js", include_in_schema=False)
     def plotly_js() -> FileResponse:
@@ -92,6 +103,21 @@ def create_app(
             _plotly_js(),
             media_type="text/javascript",
             headers={"Cache-Control": "public, max-age=86400"},
+        )
+
+    # The interactive API docs with their assets served from a package, as plotly.js is: no CDN,
+    # so they work offline (FastAPI's own page loads Swagger UI from jsDelivr).
+    @app.get(API_DOCS, include_in_schema=False)
+    def swagger_ui(request: Request) -> HTMLResponse:
+        root = request.scope.get("root_path", "").rstrip("/")
+        return get_swagger_ui_html(
+            openapi_url=f"{root}{app.openapi_url}",
+            title=f"{app.title} - Swagger UI",
+            swagger_js_url=f"{root}{API_DOCS_ASSETS}/swagger-ui-bundle.js",
+            swagger_css_url=f"{root}{API_DOCS_ASSETS}/swagger-ui.css",
+            swagger_favicon_url=f"{root}{API_DOCS_ASSETS}/favicon.png",
+            # No badge from the online validator (validator.swagger.io) either.
+            swagger_ui_parameters={"validatorUrl": None},
         )
 
     @app.get("/healthz", include_in_schema=False)
