@@ -3,29 +3,10 @@
 Every email channel (mbox, Maildir, .eml, IMAP) calls :func:`parse_message`, so what a message
 means never depends on how it arrived.
 
-Parser choice, measured here on one core (this machine; simulated mail ~2.8 KB, Enron ~3.5 KB,
-Apache list archives ~6.8 KB per message; bare parse, nothing else):
-
-=========================================  ==========  ==========  ==========
-parser                                      simulated   Enron       lists
-=========================================  ==========  ==========  ==========
-``fast-mail-parser`` 0.10 (Rust), full      111,000/s   52,000/s    26,000/s
-``email.parser.BytesHeaderParser`` alone     34,000/s   21,000/s    11,000/s
-``email`` with ``policy.compat32``            9,300/s   20,000/s     5,500/s
-``email`` with ``policy.default``            ~330-1,000/s (NOTES.md)
-=========================================  ==========  ==========  ==========
-
-So the fast path is ``fast-mail-parser``: it decodes RFC 2047 names and subjects, transfer
+The fast path is ``fast-mail-parser`` (Rust): it decodes RFC 2047 names and subjects, transfer
 encodings and charsets, keeps every value of repeated headers (Received), and reports each lossy
-repair as a warning instead of guessing silently. It agrees with the stdlib on Message-ID, Date,
-From and the text/plain body for all 7,968 messages of the simulated org, Enron and the list
-archives checked while choosing (it differs only in collapsing runs of blanks in a subject).
-Whole :func:`parse_message` (parse + quote/signature stripping + hashing) measured 8,700-12,000
-messages/s on simulated mail, 3,900-5,700 on Enron and 2,400-3,400 on the list archives (the
-larger bodies), on a machine shared with other work; the stdlib-only path gives 2,000-3,300.
-Beyond the Rust parse, the cost is the Python body cleaning (~50 us for a 3 KB body), which is
-why excerpt.py tests substrings before it runs any multi-line regex.
-``benchmarks/bench_parse.py`` prints the current figures with MboxSource in front.
+repair as a warning instead of guessing silently. Why it was chosen, with the measurements, is in
+``benchmarks/bench_parse.py``, which prints the current figures.
 
 The careful fallback is the stdlib with ``compat32`` (the lenient, fast policy), used when the
 fast path raises (e.g. a base64 part that does not decode), when it had to replace an unknown
