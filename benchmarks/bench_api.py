@@ -40,7 +40,7 @@ from sqlalchemy import delete, func, select
 
 from rightturn.crm.model import Activity, ApiToken, Opportunity, Rep, User
 from rightturn.crm.store import Store, redact
-from rightturn.web.auth import add_user, issue_token
+from rightturn.crm.users import add_user, issue_token
 
 TARGET_MS = 200.0
 WARM_UP = 2
@@ -357,8 +357,8 @@ def bench(label: str, url: str, requests: int, port: int, work: Path) -> None:
 
 def load(url: str, org: Path) -> None:
     """Import the org's CRM and capture its mail, calls and meetings into ``url``."""
+    from rightturn.capture.org import org_sources
     from rightturn.capture.pipeline import capture
-    from rightturn.cli.capture import org_sources
     from rightturn.config import Settings
     from rightturn.crm.imports import import_crm
 
