@@ -33,3 +33,22 @@ def test_every_environment_variable_the_package_reads_is_documented_in_config() 
     assert used, "the scan found no RIGHTTURN_* variable at all"
     documented = set(re.findall(r"RIGHTTURN_[A-Z_]+", rightturn.config.__doc__ or ""))
     assert used <= documented, f"document in config.py: {sorted(used - documented)}"
+
+
+def test_the_benchmarks_import_only_names_that_exist() -> None:
+    """Benchmarks are scripts outside mypy's reach: a moved name would break `make bench` only."""
+    import ast
+    import importlib.util
+
+    missing = []
+    for script in sorted((PACKAGE.parent / "benchmarks").glob("*.py")):
+        for node in ast.walk(ast.parse(script.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("rightturn"):
+                module = importlib.import_module(node.module or "")
+                missing += [
+                    f"{script.name}: {node.module}.{alias.name}"
+                    for alias in node.names
+                    if not hasattr(module, alias.name)
+                    and importlib.util.find_spec(f"{node.module}.{alias.name}") is None
+                ]
+    assert not missing, missing
