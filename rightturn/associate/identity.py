@@ -217,8 +217,11 @@ class IdentityIndex:
             target[address].append(contact_id)
 
 
-def load_index(session: Session) -> IdentityIndex:
-    """Build the index from the store: one query per identity table."""
+def load_index(session: Session, *, filed: bool = True) -> IdentityIndex:
+    """Build the index from the store: one query per identity table.
+
+    ``filed=False`` skips each contact's latest filed activities (a replay of the history
+    rebuilds them as it walks, so reading them all first would be wasted)."""
     index = IdentityIndex()
     index.rep_by_email = dict(
         session.execute(select(RepEmail.email, RepEmail.rep_id)).tuples().all()
@@ -277,10 +280,12 @@ def load_index(session: Session) -> IdentityIndex:
     )
     if learned:
         index.weights = Weights.from_dict(learned)
-    filed = select(Activity.contact_id, Activity.occurred_at, Activity.opportunity_id).where(
+    if not filed:
+        return index
+    latest = select(Activity.contact_id, Activity.occurred_at, Activity.opportunity_id).where(
         Activity.contact_id.is_not(None), Activity.opportunity_id.is_not(None)
     )
-    for contact, when, opp in session.execute(filed):
+    for contact, when, opp in session.execute(latest):
         index.filed[contact].append((when, opp))
     for contact, entries in index.filed.items():
         entries.sort()

@@ -69,7 +69,7 @@ class Learned:
 def collect(store: Store) -> tuple[list[Group], int]:
     """The choices to learn from, and how many of them a person made."""
     with store.session() as s:
-        index = load_index(s)
+        index = load_index(s, filed=False)
     index.weights = DEFAULT
     rows: list[Group] = []
     people = 0

@@ -108,7 +108,7 @@ def reassociate(
     ``weights`` default to the org's: learned from its review decisions when it has them."""
     changed: Counter[str] = Counter()
     with store.session() as s:
-        index = load_index(s)
+        index = load_index(s, filed=False)
     if weights is not None:
         index.weights = weights
     decisions: dict[int, Decision] = {}

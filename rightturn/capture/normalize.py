@@ -42,7 +42,7 @@ SOURCE = 1000
 
 def storable_key(value: str) -> str:
     """A key that fits its column: itself, or a digest of itself when too long."""
-    value, _ = strip_nul(value)
+    value = strip_nul(value)
     if len(value) <= KEY:
         return value
     return "sha256:" + hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()

@@ -24,10 +24,9 @@ class OutOfBounds(ParseError):
     """A value that cannot be stored as it is; the message names the field and the bound."""
 
 
-def strip_nul(text: str) -> tuple[str, int]:
-    """``text`` without NUL characters, and how many there were."""
-    count = text.count("\x00")
-    return (text.replace("\x00", "") if count else text), count
+def strip_nul(text: str) -> str:
+    """``text`` without NUL characters."""
+    return text.replace("\x00", "") if "\x00" in text else text
 
 
 def clean_text(value: str | None, limit: int | None = None) -> str | None:
@@ -35,18 +34,9 @@ def clean_text(value: str | None, limit: int | None = None) -> str | None:
     marks the cut). For free text (subjects, names, notes), where a shorter value is still true."""
     if value is None:
         return None
-    value, _ = strip_nul(value)
+    value = strip_nul(value)
     if limit is not None and len(value) > limit:
         value = value[: limit - 1] + "…"
-    return value
-
-
-def key_text(value: str, field: str, limit: int) -> str:
-    """A key (an id, a Message-ID): NUL bytes removed; longer than ``limit`` is refused, since a
-    cut key could name another record."""
-    value, _ = strip_nul(value)
-    if len(value) > limit:
-        raise OutOfBounds(f"{field} is {len(value):,} characters; at most {limit:,} are kept")
     return value
 
 

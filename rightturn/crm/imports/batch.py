@@ -26,7 +26,6 @@ from rightturn.crm.bounds import (
     bounded_int,
     bounded_time,
     clean_text,
-    key_text,
 )
 from rightturn.crm.imports.report import ImportReport
 from rightturn.crm.model import (
@@ -217,8 +216,11 @@ class _Loader:
         if isinstance(value, str) and getattr(kind, "length", None):
             if len(value) <= kind.length:
                 return value
-            if column.primary_key or column.foreign_keys:
-                key_text(value, column.name, kind.length)  # raises, naming the column
+            if column.primary_key or column.foreign_keys:  # a cut id could name another record
+                raise OutOfBounds(
+                    f"{column.name} is {len(value):,} characters; an id holds at most "
+                    f"{kind.length:,}"
+                )
             self.r.warn(
                 row.file,
                 row.line,
