@@ -50,10 +50,14 @@ def test_a_nul_byte_or_a_huge_message_id_never_stops_a_mailbox(db_url: str, tmp_
         )
     )
     Store.open(db_url).engine.dispose()
+    outputs = []
     for _ in range(2):  # the re-run must not fail the same way, nor store anything twice
-        result = runner.invoke(app, ["capture", "mbox", str(box), "--db", db_url])
+        result = runner.invoke(
+            app, ["capture", "mbox", str(box), "--db", db_url], env={"COLUMNS": "200"}
+        )
         assert result.exit_code == 0, result.output
-    assert "NUL bytes removed" in result.output or "already stored" in result.output
+        outputs.append(result.output)
+    assert "NUL bytes removed" in outputs[0]  # the summary counts what was cleaned
     store = Store.open(db_url)
     with store.session() as s:
         rows = {a.subject: a for a in s.scalars(select(Activity))}
