@@ -14,8 +14,8 @@ help:
 	@echo "make test   run everything CI runs (lint + tests on SQLite and PostgreSQL)"
 	@echo "make test-fast   the inner loop: pytest -m 'not slow and not postgres' (~30 s)"
 	@echo "make test-full   the same, with the concurrency races and fuzzing run longer"
-	@echo "make bench  print speed and memory figures on a 100-rep org (a few minutes)"
-	@echo "make bench-full   the README's figures: 1,000 reps x 12 months (about an hour)"
+	@echo "make bench  print speed and memory figures on a 100-rep org"
+	@echo "make bench-full   the README's figures: 1,000 reps x 12 months"
 	@echo "make lint   ruff check and format check, import-linter's layer contracts, mypy"
 
 $(STAMP): pyproject.toml
@@ -52,7 +52,7 @@ format: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py --reps 100
 
-# The README's figures: 1,000 reps x 12 months (1.1 million emails; about an hour).
+# The README's figures: 1,000 reps x 12 months (1.1 million emails).
 bench-full: $(STAMP)
 	$(BIN)/python benchmarks/run.py --reps 1000
 
