@@ -13,7 +13,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "rightturn"
 
 # "path function" of a function another change is splitting, while it is under way; the list
 # must end empty. (The error-path change of issue 11 had rightturn/cli/capture.py review and
-# rightturn/web/pages.py pareto_page here, and split both before this test landed.)
+# rightturn/web/pages pareto_page here, and split both before this test landed.)
 ALLOWED: frozenset[str] = frozenset()
 
 

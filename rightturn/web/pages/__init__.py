@@ -1,0 +1,18 @@
+"""The panel: server-rendered pages (Jinja2) over the same domain functions as the API.
+
+``public`` holds only the sign-in page; every route of ``router`` runs the viewer and CSRF
+checks. Tables sort and filter through query parameters, so every view has a URL to share.
+"""
+
+from rightturn.web.pages import (  # noqa: F401  (each module adds its routes to the routers)
+    activities,
+    analytics,
+    deals,
+    home,
+    people,
+    review,
+    signin,
+)
+from rightturn.web.pages.base import error_page, public, router, templates
+
+__all__ = ["error_page", "public", "router", "templates"]

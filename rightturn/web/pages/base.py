@@ -1,0 +1,100 @@
+"""What every page shares: the routers, rendering, the viewer's filters and the ``as_of`` day."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import urlencode, urlsplit
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from rightturn.analytics.snapshot import as_of_datetime
+from rightturn.associate.review import (
+    review_queue,
+)
+from rightturn.crm import queries
+from rightturn.crm.model import Rep
+from rightturn.crm.store import Store
+from rightturn.errors import ParseError
+from rightturn.web.security import (
+    CSRF_FIELD,
+    Viewer,
+    csrf_protect,
+    csrf_token,
+    viewer,
+)
+
+templates = Jinja2Templates(directory=Path(__file__).parent.parent / "templates")
+public = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, dependencies=[Depends(viewer), Depends(csrf_protect)])
+Who = Annotated[Viewer, Depends(viewer)]
+PAGE = 50
+
+
+def store_of(request: Request) -> Store:
+    return request.app.state.store
+
+
+def render(request: Request, name: str, http_status: int = 200, **context: Any) -> HTMLResponse:
+    who = getattr(request.state, "viewer", None)
+    context.update(
+        request=request,
+        who=who,
+        csrf_field=CSRF_FIELD,
+        csrf=csrf_token(request),
+        url_with=lambda **kw: url_with(request, **kw),
+    )
+    if who is not None and "review_waiting" not in context:
+        context["review_waiting"] = review_queue(store_of(request), limit=0, scope=who.scope).total
+    return templates.TemplateResponse(request, name, context, status_code=http_status)
+
+
+def url_with(request: Request, **changes: Any) -> str:
+    """This page's URL with some query parameters changed (None removes one)."""
+    params = dict(request.query_params)
+    for key, value in changes.items():
+        if value is None or value == "":
+            params.pop(key, None)
+        else:
+            params[key] = str(value)
+    return request.url.path + ("?" + urlencode(params) if params else "")
+
+
+def error_page(request: Request, status: int, message: str) -> HTMLResponse:
+    return render(request, "error.html", http_status=status, status_code=status, message=message)
+
+
+def safe_next(target: str | None) -> str:
+    """Only a path on this site: an open redirect would hand the session to another site."""
+    if not target:
+        return "/"
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return "/"
+    return target
+
+
+MAX_REP_CHOICES = 200
+
+
+def rep_choices(s: Session, who: Viewer) -> list[dict[str, Any]]:
+    """The reps a filter menu offers; none (the menu is hidden) beyond what fits a menu —
+    an admin of a large org filters by rep from the rep's own page instead."""
+    if who.scope.rep_ids is not None and len(who.scope.rep_ids) <= MAX_REP_CHOICES:
+        return queries.list_reps(s, who.scope)
+    if (s.scalar(select(func.count()).select_from(Rep)) or 0) <= MAX_REP_CHOICES:
+        return queries.list_reps(s, who.scope)
+    return []
+
+
+def as_of_day(value: str | None) -> datetime:
+    """The end of the ``as_of`` day (now when absent), as every analysis takes it."""
+    try:
+        return as_of_datetime(date.fromisoformat(value) if value else None)
+    except ValueError:
+        raise ParseError(f"as_of={value!r} is not a date like 2026-05-04") from None
