@@ -461,6 +461,19 @@ class User(Base):
     team_id: Mapped[str | None] = mapped_column(ForeignKey("teams.team_id"))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # An IANA zone (Europe/Berlin); None: the org's time zone.
+    time_zone: Mapped[str | None] = mapped_column(String(64))
+
+
+class OrgSetting(Base):
+    """One org-wide setting by name: ``time_zone`` (IANA), ``data_version`` (a counter captures
+    and imports bump, so cached analytics know when they are stale)."""
+
+    __tablename__ = "org_settings"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(String(200))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
 
 class WebSession(Base):
