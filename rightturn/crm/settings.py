@@ -1,0 +1,59 @@
+"""Org-wide settings stored beside the data (table ``org_settings``), one value per key.
+
+Keys used: ``time_zone`` (the org's IANA zone, shown times are in it) and ``data_version`` (a
+counter every capture, import and review decision bumps, so cached analytics know when the data
+under them changed).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Integer, String, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from rightturn.crm.model import OrgSetting
+from rightturn.crm.types import utcnow
+
+__all__ = ["DATA_VERSION", "bump_data_version", "data_version", "get_setting", "set_setting"]
+
+DATA_VERSION = "data_version"
+
+
+def get_setting(session: Session, key: str) -> str | None:
+    """The setting's value, or None when it was never set."""
+    return session.scalar(select(OrgSetting.value).where(OrgSetting.key == key))
+
+
+def set_setting(session: Session, key: str, value: str) -> None:
+    """Set ``key`` to ``value`` (in the caller's transaction)."""
+    _upsert(session, key, value)
+
+
+def data_version(session: Session) -> int:
+    """The data's version: it changes whenever a capture, import or review changes the data."""
+    value = get_setting(session, DATA_VERSION)
+    return int(value) if value and value.isdigit() else 0
+
+
+def bump_data_version(session: Session) -> None:
+    """Mark the data changed (in the caller's transaction, so it commits with the change)."""
+    done = session.execute(
+        update(OrgSetting)
+        .where(OrgSetting.key == DATA_VERSION)
+        .values(value=(OrgSetting.value.cast(Integer) + 1).cast(String), updated_at=utcnow())
+    )
+    if not done.rowcount:  # type: ignore[attr-defined]
+        _upsert(session, DATA_VERSION, "1")
+
+
+def _upsert(session: Session, key: str, value: str) -> None:
+    dialect = session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    statement = insert(OrgSetting).values(key=key, value=value, updated_at=utcnow())
+    session.execute(
+        statement.on_conflict_do_update(
+            index_elements=[OrgSetting.key],
+            set_={"value": statement.excluded.value, "updated_at": statement.excluded.updated_at},
+        )
+    )
