@@ -1,4 +1,4 @@
-"""Commands of the web layer: ``serve`` and ``users`` (add, token, list)."""
+"""Commands of the web layer: ``serve`` and ``users`` (add, password, unlock, token, list)."""
 
 from __future__ import annotations
 
@@ -9,9 +9,10 @@ from rich.table import Table
 
 from rightturn.cli.common import DbOption, app, console, err, errors, open_store
 from rightturn.config import load_settings, secret
+from rightturn.crm import signin
 from rightturn.crm.model import USER_ROLES
 from rightturn.crm.store import redact
-from rightturn.crm.users import Account, add_user, issue_token, list_users
+from rightturn.crm.users import Account, add_user, issue_token, list_users, set_password
 from rightturn.errors import ConfigError
 
 PASSWORD_ENV = "RIGHTTURN_PASSWORD"
@@ -78,6 +79,48 @@ def users_add(
         password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
     account = add_user(open_store(db), email, password, role=role, rep_id=rep_id, team=team)
     console.print(f"User {account.email} ({account.role}) can sign in; sees {_sees(account)}.")
+
+
+@users_app.command("password")
+@errors
+def users_password(
+    email: Annotated[str, typer.Argument(help="The user whose password to set.")],
+    generate: Annotated[
+        bool, typer.Option(help="Make up a strong password and print it once.")
+    ] = False,
+    db: DbOption = None,
+) -> None:
+    """Set a user's password and sign them out everywhere. The password comes from
+    $RIGHTTURN_PASSWORD, a prompt, or --generate; never a flag (flags land in shell history)."""
+    password = None if generate else secret(PASSWORD_ENV)
+    if password is None and not generate:
+        if not console.is_terminal:
+            raise ConfigError(
+                f"set {PASSWORD_ENV}, pass --generate, or run in a terminal to type the password"
+            )
+        password = typer.prompt("New password", hide_input=True, confirmation_prompt=True)
+    chosen = set_password(open_store(db), email, password)
+    console.print(f"{email} has a new password; their sessions have ended.")
+    if generate:
+        err.print("The new password (shown once, kept nowhere):")
+        print(chosen)
+
+
+@users_app.command("unlock")
+@errors
+def users_unlock(
+    email: Annotated[
+        str | None, typer.Argument(help="The account whose failed sign-ins to forget.")
+    ] = None,
+    address: Annotated[
+        str | None, typer.Option(help="Also (or only) forget the failures from this address.")
+    ] = None,
+    db: DbOption = None,
+) -> None:
+    """Let a user (or an address) try to sign in again at once, forgetting failed attempts."""
+    cleared = signin.unlock(open_store(db), email=email, address=address)
+    who = " and ".join(part for part in (email, address and f"address {address}") if part)
+    console.print(f"Forgot {cleared} failed sign-in{'s' * (cleared != 1)} for {who}.")
 
 
 @users_app.command("token")

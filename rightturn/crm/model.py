@@ -489,6 +489,34 @@ class WebSession(Base):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
+class SignInFailure(Base):
+    """A failed sign-in: which email was tried from which address, and when."""
+
+    __tablename__ = "sign_in_failures"
+    __table_args__ = (
+        Index("ix_sign_in_failures_email_at", "email", "at"),
+        Index("ix_sign_in_failures_address_at", "address", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    email: Mapped[str] = mapped_column(String(320))
+    address: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class KnownBrowser(Base):
+    """A browser a user has signed in from (its cookie's SHA-256): it may still sign in while
+    someone else's guesses hold the account or the address back."""
+
+    __tablename__ = "known_browsers"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.user_id", ondelete="CASCADE"), index=True
+    )
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 class ApiToken(Base):
     """A machine's bearer token. Shown once when made; only its SHA-256 is stored."""
 

@@ -27,6 +27,7 @@ from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from rightturn.config import Settings
+from rightturn.crm.signin import SignInLimits
 from rightturn.crm.store import Store
 from rightturn.errors import (
     Conflict,
@@ -37,7 +38,7 @@ from rightturn.errors import (
     StoreError,
 )
 from rightturn.web import api, pages
-from rightturn.web.security import CSRF_COOKIE, LoginLimiter, SignInRequired, set_cookie
+from rightturn.web.security import CSRF_COOKIE, SignInRequired, set_cookie
 
 STATIC = Path(__file__).parent / "static"
 # The one place domain errors become HTTP statuses (the most specific class wins); anything
@@ -85,7 +86,7 @@ def create_app(
     )
     app.state.store = store
     app.state.settings = settings or Settings(db_url=store.url)
-    app.state.limiter = LoginLimiter()
+    app.state.sign_in_limits = SignInLimits()
     app.state.secure_cookies = secure_cookies
 
     app.include_router(api.router)

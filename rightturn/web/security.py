@@ -15,9 +15,6 @@ from __future__ import annotations
 import hmac
 import ipaddress
 import secrets
-import threading
-import time
-from collections import deque
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -30,6 +27,9 @@ from rightturn.crm.users import SESSION_LIFETIME, Account, user_for_session, use
 
 SESSION_COOKIE = "rt_session"
 CSRF_COOKIE = "rt_csrf"
+# Marks a browser its user signed in from: exempt from limits others' failures trip.
+BROWSER_COOKIE = "rt_browser"
+BROWSER_LIFETIME = int(timedelta(days=90).total_seconds())
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "x-csrf-token"
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
@@ -123,11 +123,13 @@ def secure_cookies(request: Request) -> bool:
     return bool(setting) if setting is not None else not _loopback_http(request)
 
 
-def set_cookie(request: Request, response: Response, name: str, value: str) -> None:
+def set_cookie(
+    request: Request, response: Response, name: str, value: str, *, max_age: int | None = None
+) -> None:
     response.set_cookie(
         name,
         value,
-        max_age=int(SESSION_LIFETIME.total_seconds()),
+        max_age=max_age or int(SESSION_LIFETIME.total_seconds()),
         httponly=True,
         samesite="lax",
         secure=secure_cookies(request),
@@ -137,44 +139,3 @@ def set_cookie(request: Request, response: Response, name: str, value: str) -> N
 
 def client_address(request: Request) -> str:
     return request.client.host if request.client else "unknown"
-
-
-class LoginLimiter:
-    """At most ``attempts`` failed sign-ins per client address and per email in ``window``.
-
-    In memory, per server process: enough to stop password guessing against one server; a
-    deployment with several processes behind a balancer should also limit at the proxy.
-    """
-
-    def __init__(self, attempts: int = 5, window: timedelta = timedelta(minutes=15)) -> None:
-        self.attempts = attempts
-        self.window = window.total_seconds()
-        self._failures: dict[str, deque[float]] = {}
-        self._lock = threading.Lock()
-
-    def _recent(self, key: str, now: float) -> deque[float]:
-        times = self._failures.setdefault(key, deque())
-        while times and times[0] <= now - self.window:
-            times.popleft()
-        return times
-
-    def retry_after(self, client: str, email: str) -> int:
-        """Seconds until this client may try this email again; 0 when it may now."""
-        now = time.monotonic()
-        with self._lock:
-            waits = []
-            for key in (f"ip:{client}", f"email:{email.strip().lower()}"):
-                times = self._recent(key, now)
-                if len(times) >= self.attempts:
-                    waits.append(times[0] + self.window - now)
-            return int(max(waits, default=0)) + (1 if waits else 0)
-
-    def failed(self, client: str, email: str) -> None:
-        now = time.monotonic()
-        with self._lock:
-            for key in (f"ip:{client}", f"email:{email.strip().lower()}"):
-                self._recent(key, now).append(now)
-
-    def succeeded(self, client: str, email: str) -> None:
-        with self._lock:
-            self._failures.pop(f"email:{email.strip().lower()}", None)

@@ -7,8 +7,10 @@ import logging
 import re
 
 import pytest
+from fastapi.testclient import TestClient
 from starlette.routing import Mount
 
+from rightturn.crm.signin import ACCOUNT_LIMIT, failed, unlock
 from tests.web.conftest import PASSWORD, Web, sign_in
 
 # Builds or reads whole orgs: outside the fast loop (`pytest -m "not slow and not postgres"`).
@@ -108,29 +110,65 @@ def test_a_form_without_its_csrf_token_is_refused(web: Web) -> None:
     )
 
 
+def _post_login(client: TestClient, email: str, password: str) -> int:
+    return int(
+        client.post(
+            "/login",
+            data={"email": email, "password": password, "csrf_token": client.cookies["rt_csrf"]},
+            follow_redirects=False,
+        ).status_code
+    )
+
+
 def test_sign_in_is_rate_limited(web: Web) -> None:
     client = web.client()
     client.get("/login")
-    token = client.cookies["rt_csrf"]
     email = web.emails["rep_b"]
-    codes = [
-        client.post(
+    try:
+        codes = [_post_login(client, email, "wrong password!") for _ in range(6)]
+        assert codes[:5] == [401] * 5
+        assert codes[5] == 429
+        # Even the right password waits now, from this address and for this email.
+        blocked = client.post(
             "/login",
-            data={"email": email, "password": "wrong password!", "csrf_token": token},
+            data={"email": email, "password": PASSWORD, "csrf_token": client.cookies["rt_csrf"]},
             follow_redirects=False,
-        ).status_code
-        for _ in range(6)
-    ]
-    assert codes[:5] == [401] * 5
-    assert codes[5] == 429
-    # Even the right password waits now, from this address and for this email.
-    blocked = client.post(
-        "/login",
-        data={"email": email, "password": PASSWORD, "csrf_token": token},
-        follow_redirects=False,
-    )
-    assert blocked.status_code == 429
-    assert int(blocked.headers["retry-after"]) > 0
+        )
+        assert blocked.status_code == 429
+        assert int(blocked.headers["retry-after"]) > 0
+        assert f"rightturn users unlock {email}" in blocked.text
+    finally:
+        unlock(web.store, email=email)
+    assert _post_login(client, email, PASSWORD) == 303
+
+
+def test_one_users_typos_do_not_lock_out_another_at_the_same_address(web: Web) -> None:
+    client = web.client()
+    client.get("/login")
+    manager, rep = web.emails["manager_b"], web.emails["rep_b"]
+    try:
+        assert [_post_login(client, manager, "not my password") for _ in range(6)][-1] == 429
+        # Same browser, same address: the rep's right password still signs in.
+        assert _post_login(client, rep, PASSWORD) == 303
+    finally:
+        unlock(web.store, email=manager)
+
+
+def test_a_known_browser_signs_in_while_guessing_elsewhere_holds_the_account(web: Web) -> None:
+    email = web.emails["manager_b"]
+    known = web.client()
+    known.get("/login")
+    assert _post_login(known, email, PASSWORD) == 303
+    assert known.cookies.get("rt_browser")
+    try:
+        for n in range(ACCOUNT_LIMIT):  # a guesser spread over many addresses
+            failed(web.store, f"203.0.113.{n}", email)
+        stranger = web.client()
+        stranger.get("/login")
+        assert _post_login(stranger, email, PASSWORD) == 429
+        assert _post_login(known, email, PASSWORD) == 303
+    finally:
+        unlock(web.store, email=email)
 
 
 def test_wrong_email_and_wrong_password_look_the_same(web: Web) -> None:

@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from rightturn.crm import signin
 from rightturn.crm.users import authenticate, end_session, start_session
 from rightturn.web.pages.base import (
     public,
@@ -16,6 +17,8 @@ from rightturn.web.pages.base import (
     store_of,
 )
 from rightturn.web.security import (
+    BROWSER_COOKIE,
+    BROWSER_LIFETIME,
     SESSION_COOKIE,
     client_address,
     csrf_protect,
@@ -37,22 +40,25 @@ def login(
     password: Annotated[str, Form()],
     next: Annotated[str, Form()] = "/",
 ) -> Response:
-    limiter = request.app.state.limiter
-    client = client_address(request)
-    wait = limiter.retry_after(client, email)
+    store, client = store_of(request), client_address(request)
+    limits = request.app.state.sign_in_limits
+    browser = request.cookies.get(BROWSER_COOKIE)
+    wait = signin.retry_after(store, client, email, browser=browser, limits=limits)
     if wait:
         limited = render(
             request,
             "login.html",
             http_status=429,
             next=safe_next(next),
-            error=f"Too many failed sign-ins. Try again in {max(wait // 60, 1)} minutes.",
+            error=f"Too many failed sign-ins for this account from here. Try again in "
+            f"{max(-(-wait // 60), 1)} minutes, or ask an admin to run "
+            f"`rightturn users unlock {email.strip()}`.",
         )
         limited.headers["Retry-After"] = str(wait)
         return limited
-    account = authenticate(store_of(request), email, password)
+    account = authenticate(store, email, password)
     if account is None:
-        limiter.failed(client, email)
+        signin.failed(store, client, email)
         return render(
             request,
             "login.html",
@@ -60,9 +66,11 @@ def login(
             next=safe_next(next),
             error="That email and password do not match an active user.",
         )
-    limiter.succeeded(client, email)
+    known = signin.succeeded(store, client, email, account.user_id, browser=browser)
     response = RedirectResponse(safe_next(next), status_code=303)
-    set_cookie(request, response, SESSION_COOKIE, start_session(store_of(request), account.user_id))
+    set_cookie(request, response, SESSION_COOKIE, start_session(store, account.user_id))
+    if known != browser:
+        set_cookie(request, response, BROWSER_COOKIE, known, max_age=BROWSER_LIFETIME)
     return response
 
 
