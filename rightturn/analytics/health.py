@@ -83,8 +83,7 @@ def integrity(
     recent = snap.memo[key]
     flagged["no_buyer_activity"] = (open_[~open_["opportunity_id"].isin(recent)], {})
 
-    # Steps between open stages only: the learned order can place a loss stage between two
-    # open ones (deals are often lost mid-way), which must not make every move there a "skip".
+    # Steps between open stages only: closing a deal (won or lost, from any stage) is no skip.
     open_rank = {stage: i for i, stage in enumerate(snap.open_stages)}
     moves = snap.stages[
         snap.stages["opportunity_id"].isin(ids) & snap.stages["stage"].isin(open_rank)

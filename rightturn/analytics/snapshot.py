@@ -33,7 +33,7 @@ from rightturn.crm.model import (
     Team,
 )
 from rightturn.crm.scope import Scope
-from rightturn.crm.stages import is_loss, order_stages, stage_order
+from rightturn.crm.stages import closed_rank, order_stages, stage_order
 from rightturn.crm.store import as_driven, driver_rows
 
 __all__ = ["History", "Snapshot", "as_of_datetime", "load_snapshot", "team_totals"]
@@ -81,9 +81,8 @@ class Snapshot:
 
     @cached_property
     def open_stages(self) -> list[str]:
-        closed = set(self.deals.loc[self.deals["status"] == "won", "stage"])
-        closed |= {s for s in self.order if is_loss(s)}
-        return [s for s in self.order if s not in closed and "won" not in s.lower()]
+        won = set(self.deals.loc[self.deals["status"] == "won", "stage"])
+        return [s for s in self.order if closed_rank(s, won) == 0]
 
 
 def _frame(session: Session, query, columns: list[str]) -> pd.DataFrame:
@@ -176,7 +175,11 @@ def load_snapshot(session: Session, scope: Scope, as_of: datetime | None = None)
     stages, changes = _typed(deals, stages, changes, reps)
     # The order comes from the whole history, as stage_order's does; when that history is all in
     # memory already, from it (the query would read it all again).
-    order = order_stages(stages, presorted=True) if scope.is_everything else stage_order(session)
+    if scope.is_everything:
+        won = set(deals.loc[deals["status"] == "won", "stage"])
+        order = order_stages(stages, presorted=True, won=won)
+    else:
+        order = stage_order(session)
     history = History(deals, stages, changes, reps, order, when)
     snap = history.snapshot(when)
     if not scope.is_everything:

@@ -1,11 +1,14 @@
 """Stage order and stage advances, learned from the stage history itself.
 
 A process definition (a later issue) will name the stages; until one exists, the order deals
-actually move in is the best evidence, and it works for any CRM's stage names.
+actually move in is the best evidence, and it works for any CRM's stage names. Closed stages
+always come last, won before lost: deals are often lost mid-way, which would otherwise place a
+loss stage between two open ones.
 """
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 
 from sqlalchemy import func, insert, select
@@ -29,17 +32,29 @@ def is_loss(stage: str) -> bool:
     return "lost" in stage.lower()
 
 
+def closed_rank(stage: str, won: Collection[str] = ()) -> int:
+    """0 for an open stage, 1 for a won one, 2 for a lost one: the order's outer key.
+
+    A stage is won when its name says so (``Closed Won``) or won deals sit in it (``won``: a CRM
+    may call it ``Signed``); lost when its name says so (a lost deal may keep an open stage's name).
+    """
+    if is_loss(stage):
+        return 2
+    return 1 if stage in won or "won" in stage.lower() else 0
+
+
 # (database URL, rows in stage_history, highest id) -> order. The window query costs ~0.4 s on
 # 370k stage changes and the panel asks on every page; the key changes whenever history does.
 _ORDER_CACHE: dict[tuple[str, int, int | None], list[str]] = {}
 
 
 def stage_order(session: Session) -> list[str]:
-    """Stages in the order deals move through them.
+    """Stages in the order deals move through them: the open stages, then the won stages, then
+    the lost ones (:func:`closed_rank`).
 
-    Each stage's place is its average position within opportunities' histories; ties (a stage
-    that is always first, like an undated Prospecting) fall back on the usual order of common
-    stage names. Cached per database until the stage history changes.
+    Within each, a stage's place is its average position within opportunities' histories; ties
+    (a stage that is always first, like an undated Prospecting) fall back on the usual order of
+    common stage names. Cached per database until the stage history changes.
     """
     count, last = session.execute(select(func.count(), func.max(StageChange.id))).one()
     bind = session.get_bind()
@@ -63,14 +78,18 @@ def _stage_order(session: Session) -> list[str]:
             StageChange.id,
         ),
     )
-    return order_stages(rows)
+    won = set(
+        session.scalars(select(Opportunity.stage).where(Opportunity.status == "won").distinct())
+    )
+    return order_stages(rows, won=won)
 
 
-def order_stages(history: Any, *, presorted: bool = False) -> list[str]:
+def order_stages(history: Any, *, presorted: bool = False, won: Collection[str] = ()) -> list[str]:
     """The stage order of a stage history: rows (or a DataFrame) of ``opportunity_id, stage,
-    entered_at, id``. The one implementation of the rule :func:`stage_order` documents, also
-    used on a history already in memory (the analytics snapshot: a DataFrame with those columns,
-    timestamps parsed and rows sorted by deal and time, ``presorted``)."""
+    entered_at, id``; ``won`` names the stages won deals sit in. The one implementation of the
+    rule :func:`stage_order` documents, also used on a history already in memory (the analytics
+    snapshot: a DataFrame with those columns, timestamps parsed and rows sorted by deal and time,
+    ``presorted``)."""
     import pandas as pd  # here, not at module level: imports and capture never need it
 
     columns = ["opportunity_id", "stage", "entered_at", "id"]
@@ -82,7 +101,10 @@ def order_stages(history: Any, *, presorted: bool = False) -> list[str]:
         frame = frame.sort_values(["opportunity_id", "entered_at", "id"], kind="stable")
     position = frame.groupby("opportunity_id").cumcount() + 1
     average = position.groupby(frame["stage"]).mean()
-    return sorted(average.index, key=lambda st: (round(float(average[st]), 1), _usual_rank(st), st))
+    return sorted(
+        average.index,
+        key=lambda st: (closed_rank(st, won), round(float(average[st]), 1), _usual_rank(st), st),
+    )
 
 
 def record_stage_advances(session: Session) -> int:
