@@ -17,6 +17,7 @@ from rightturn.associate.weights import Weights
 from rightturn.associate.writes import suggestion_rows, write_new_contacts
 from rightturn.crm.captured import Captured, Party
 from rightturn.crm.model import Activity, ActivityParticipant, Suggestion
+from rightturn.crm.settings import bump_data_version
 from rightturn.crm.store import Store
 
 PAGE = 5000
@@ -121,7 +122,10 @@ def reassociate(
 
     def visit(s: Session, walked: list[tuple[Activity, Captured, ThreadHint | None]]) -> None:
         decided = [(a, decisions.pop(a.activity_id)) for a, _, _ in walked if not a.manual]
-        changed.update(_apply(s, decided))
+        page_changed = _apply(s, decided)
+        if page_changed:
+            bump_data_version(s)  # once per page, in the page's transaction
+        changed.update(page_changed)
 
     replay(store, index, visit, progress=progress, decide=decide)
     return changed

@@ -28,6 +28,7 @@ from rightturn.crm.model import (
 )
 from rightturn.crm.queries import aware, decode_cursor, encode_cursor
 from rightturn.crm.scope import Scope
+from rightturn.crm.settings import bump_data_version
 from rightturn.crm.store import Store, chunks
 from rightturn.crm.types import utcnow
 from rightturn.errors import NotFound, ParseError
@@ -508,6 +509,8 @@ def resolve(
                 )
             )
             s.execute(delete(Suggestion).where(Suggestion.activity_id.in_(part)))
+        if ids:
+            bump_data_version(s)
     return Resolution(
         ids, opportunity_id, account_id, threads=len({thread or ident for ident, thread in rows})
     )

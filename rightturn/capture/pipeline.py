@@ -32,6 +32,7 @@ from rightturn.capture.items import Captured, Located, Rejected, Source
 from rightturn.capture.normalize import bound
 from rightturn.capture.store import ActivityWriter
 from rightturn.crm.model import Activity, CaptureCheckpoint, DroppedItem
+from rightturn.crm.settings import bump_data_version
 from rightturn.crm.store import Store
 
 log = logging.getLogger(__name__)
@@ -162,6 +163,11 @@ def _commit(
                 writer_checkpoint(s, source.key, batch[-1].checkpoint)
                 s.flush()
                 _Batch(s, index, done).run(items)
+                # A merge only adds participants, which no cached figure reads: a re-run of a
+                # mailbox leaves the caches warm. Last, so the version row stays locked only
+                # until the commit that follows (PostgreSQL captures queue on it briefly).
+                if done.stored or done.new_contacts:
+                    bump_data_version(s)
         except (IntegrityError, OperationalError) as exc:
             if attempt == CONFLICT_RETRIES or not _is_conflict(exc):
                 raise

@@ -46,6 +46,7 @@ from rightturn.crm.model import (
     StageChange,
     Team,
 )
+from rightturn.crm.settings import bump_data_version
 from rightturn.crm.stages import record_stage_advances
 from rightturn.crm.store import Store, chunks
 from rightturn.crm.types import utcnow
@@ -123,6 +124,8 @@ def load_batch(
     step = progress or (lambda _label: None)
     with store.session() as session:
         _Loader(session, batch, now, step).run()
+        # Every import, even one that changed nothing it counts (history rows, buyer actions).
+        bump_data_version(session)
     if batch.report.changed:
         step("updating the query planner's statistics")
         store.analyze()

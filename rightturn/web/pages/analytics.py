@@ -6,9 +6,12 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import Query, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 
-from rightturn.analytics.report import metrics_report, whatif_report
+from rightturn.analytics.cache import cached_metrics_report
+from rightturn.analytics.definitions import PERIOD_WINDOWS
+from rightturn.analytics.report import whatif_report
+from rightturn.analytics.span import DataSpan, data_span
 from rightturn.errors import Conflict, NotFound, ParseError
 from rightturn.web import charts
 from rightturn.web.pages.base import (
@@ -18,6 +21,7 @@ from rightturn.web.pages.base import (
     router,
     store_of,
 )
+from rightturn.web.pages.own import is_rep, team_page_for_rep, to_own_page
 from rightturn.web.security import (
     Viewer,
 )
@@ -37,15 +41,17 @@ FLAG_INFO = {  # flag: (what it means, the extra column its deals carry, that co
     "single_contact": ("One contact or none in the buying group", "contacts", "Contacts"),
 }
 WHATIF_LABELS = {"win_rate": "win rate", "avg_deal": "average deal"}
-COMPARED_LABELS = {  # pareto comparison metric: (label, format)
-    "emails_per_month": ("Emails sent a month", "count"),
-    "calls_per_month": ("Calls made a month", "count"),
-    "meetings_per_month": ("Meetings booked a month", "count"),
-    "buyer_response_rate": ("Buyer responses per outbound activity", "rate"),
-    "deals_at_once": ("Deals worked at once", "count"),
-    "cycle_days": ("Sales cycle (median days)", "days"),
-    "avg_deal": ("Average won deal", "money"),
-    "win_rate": ("Win rate", "rate"),
+# The pareto comparison's metrics as figures of the registry (its name, meaning and format):
+# averages over the reps of each group, named so ("Win rate, average per rep").
+COMPARED_FIGURES = {
+    "emails_per_month": "emails_per_month",
+    "calls_per_month": "calls_per_month",
+    "meetings_per_month": "meetings_per_month",
+    "buyer_response_rate": "buyer_response_rate",
+    "deals_at_once": "deals_at_once",
+    "cycle_days": "cycle_days_per_rep",
+    "avg_deal": "avg_deal_per_rep",
+    "win_rate": "win_rate_per_rep",
 }
 
 
@@ -64,8 +70,9 @@ def _report(
     sections: tuple[str, ...],
     period: str | None = None,
 ) -> dict[str, Any]:
-    """The one metrics call a page makes, over the viewer's scope, with only its sections."""
-    return metrics_report(
+    """The one metrics call a page makes, over the viewer's scope, with only its sections
+    (cached until the data changes: a report at 1,000 reps takes seconds)."""
+    return cached_metrics_report(
         store_of(request),
         who.scope,
         as_of=when,
@@ -75,6 +82,20 @@ def _report(
     )
 
 
+def _day(value: str | None, request: Request) -> datetime:
+    """The end of the ``as_of`` day, today's when absent (not this second): the figures then
+    hold all day, so the cache serves them until the data changes, and the page agrees with
+    the same date sent from its form."""
+    when = as_of_day(value, request)
+    return when if value else as_of_day(when.date().isoformat(), request)
+
+
+def _span(request: Request, who: Viewer) -> DataSpan:
+    """The dates the viewer's data covers, for the pages' empty states."""
+    with store_of(request).session() as s:
+        return data_span(s, who.scope)
+
+
 def _has_deals(report: dict[str, Any]) -> bool:
     return bool(report["won"] or report["lost"] or report["open"])
 
@@ -82,8 +103,10 @@ def _has_deals(report: dict[str, Any]) -> bool:
 @router.get("/pipeline", response_class=HTMLResponse)
 def pipeline(
     request: Request, who: Who, as_of: str | None = None, period: str | None = None
-) -> HTMLResponse:
-    when, span = as_of_day(as_of), _period(period)
+) -> Response:
+    if is_rep(who):  # the team's coverage table would hold one row: theirs, on their page
+        return to_own_page(request, "/my/pipeline")
+    when, span = _day(as_of, request), _period(period)
     report = _report(request, who, when, ("integrity",), period=span)
     stages = report["stage_conversion"]
     return render(
@@ -93,6 +116,8 @@ def pipeline(
         as_of=when,
         period=span,
         period_name=PERIODS[span],
+        window=PERIOD_WINDOWS[span],
+        span=_span(request, who),
         has_deals=_has_deals(report),
         funnel_chart=charts.funnel_chart(stages) if any(s["reached"] for s in stages) else None,
         coverage_chart=charts.coverage_chart(report["reps"], PERIODS[span])
@@ -105,7 +130,7 @@ def pipeline(
 
 @router.get("/velocity", response_class=HTMLResponse)
 def velocity_page(request: Request, who: Who, as_of: str | None = None) -> HTMLResponse:
-    when = as_of_day(as_of)
+    when = _day(as_of, request)
     report = _report(request, who, when, ("velocity", "flow"))
     v, f = report.get("velocity"), report.get("flow")
     return render(
@@ -115,6 +140,7 @@ def velocity_page(request: Request, who: Who, as_of: str | None = None) -> HTMLR
         v=v,
         f=f,
         as_of=when,
+        span=_span(request, who),
         has_deals=_has_deals(report),
         stage_chart=charts.stage_time_chart(v["stage_times"]) if v and v["stage_times"] else None,
         cfd_chart=charts.cumulative_flow_chart(f)
@@ -130,7 +156,7 @@ def velocity_page(request: Request, who: Who, as_of: str | None = None) -> HTMLR
 def waterfall_page(
     request: Request, who: Who, as_of: str | None = None, period: str | None = None
 ) -> HTMLResponse:
-    when, span = as_of_day(as_of), _period(period)
+    when, span = _day(as_of, request), _period(period)
     report = _report(request, who, when, ("waterfall",), period=span)
     w = report["waterfall"]
     return render(
@@ -140,22 +166,11 @@ def waterfall_page(
         as_of=when,
         period=span,
         period_name=PERIODS[span],
+        span=_span(request, who),
         labels=charts.WATERFALL_LABELS,
         ids_listed=IDS_LISTED,
         chart=charts.waterfall_chart(w) if any(b["deals"] for b in w["bars"]) else None,
     )
-
-
-def _rate(name: str, value: str) -> float:
-    """A win rate typed in the what-if form: a number in (0, 1]."""
-    try:
-        number = float(value.strip().replace(",", "."))
-    except ValueError:
-        raise ParseError(f"{name} {value!r} is not a number: write a win rate like 0.33") from None
-    if not 0 < number <= 1:
-        hint = f" (for {number:g}% write {number / 100:g})" if 1 < number <= 100 else ""
-        raise ParseError(f"{name} {value!r} is not a win rate between 0 and 1{hint}")
-    return number
 
 
 def _whatif_form(
@@ -166,22 +181,24 @@ def _whatif_form(
     from_: str | None,
     to: str | None,
     team: str | None,
+    decrease: bool,
 ) -> tuple[dict[str, Any] | None, str | None]:
-    """The what-if the form asks for, or the reason it cannot be computed (said in the form)."""
+    """The what-if the form asks for, or the reason it cannot be computed (said in the form);
+    the rates are bounded by the domain function, so the CLI refuses the same values."""
     try:
         if metric != "win_rate":
             raise ParseError(f"metric={metric!r}: the what-if form moves the win rate")
         if not from_ or not to:
-            raise ParseError("give both rates: today's win rate (from) and the target (to)")
-        before, after = _rate("from", from_), _rate("to", to)
+            raise ParseError("give the win rate to reach, like 40% or 0.4")
         report = whatif_report(
             store_of(request),
             who.scope,
             metric=metric,
-            before=before,
-            after=after,
+            before=from_,
+            after=to,
             team=team or None,
             as_of=when,
+            allow_decrease=decrease,
         )
     except (ParseError, NotFound, Conflict) as exc:  # a bad rate or team
         return None, str(exc)
@@ -189,7 +206,8 @@ def _whatif_form(
 
 
 def _rate_text(rate: float | None) -> str:
-    return f"{rate:.2f}" if rate else ""
+    """Today's win rate as the form shows it (and uses when left empty): as on every page."""
+    return f"{rate:.0%}" if rate else ""
 
 
 @router.get("/pareto", response_class=HTMLResponse)
@@ -201,17 +219,26 @@ def pareto_page(
     from_: Annotated[str | None, Query(alias="from")] = None,
     to: str | None = None,
     team: str | None = None,
+    decrease: bool = False,
 ) -> HTMLResponse:
-    when = as_of_day(as_of)
+    if is_rep(who):  # a ranking of one rep says nothing
+        return team_page_for_rep(
+            request,
+            "Top performers",
+            "Top performers ranks a team's reps by won value and compares the top fifth with "
+            "the rest: it is your manager's page.",
+        )
+    when = _day(as_of, request)
     report = _report(request, who, when, ("pareto",))
+    today = _rate_text(report["win_rate"])
     # (id, name) by name: the form shows names and sends ids.
     teams = sorted(
         {(r["team_id"], r["team"] or r["team_id"]) for r in report["reps"] if r["team_id"]},
         key=lambda t: (t[1], t[0]),
     )
     whatif, error = None, None
-    if from_ or to:  # the what-if form was sent
-        whatif, error = _whatif_form(request, who, when, metric, from_, to, team)
+    if from_ or to:  # the what-if form was sent; an empty "today" is today's win rate
+        whatif, error = _whatif_form(request, who, when, metric, from_ or today, to, team, decrease)
     p = report["pareto"]
     return render(
         request,
@@ -220,13 +247,16 @@ def pareto_page(
         r=report,
         p=p,
         as_of=when,
+        span=_span(request, who),
         chart=charts.pareto_chart(p) if any(c["won_value"] for c in p["curve"]) else None,
-        compared=COMPARED_LABELS,
+        compared=COMPARED_FIGURES,
         whatif_labels=WHATIF_LABELS,
         teams=teams,
         form={
-            "from": from_ if from_ is not None else _rate_text(report["win_rate"]),
+            "from": from_ or "",
             "to": to or "",
+            "today": today,
+            "decrease": decrease,
             "team": (whatif["team_id"] or "") if whatif else (team or ""),
         },
         whatif=whatif,
