@@ -16,6 +16,9 @@ end. Each deal lands in the bars by what happened to it:
 * closed in the period: ``won`` or ``lost`` at its final value; still open but now expected
   after the period: ``pushed_out`` at its value now;
 * whatever is left open and expected in the period is ``end``.
+
+Each bar lists its deals largest first: ``opportunity_ids`` and, in the same order,
+``deal_values`` (each deal's part of the bar).
 """
 
 from __future__ import annotations
@@ -172,6 +175,7 @@ def waterfall(
                 "value": _num(values.sum(), 2),
                 "deals": len(values),
                 "opportunity_ids": [str(oid) for oid in values.index],
+                "deal_values": values.round(2).tolist(),  # each deal's part, in the same order
             }
         )
     totals = {b["bar"]: b["value"] or 0.0 for b in out["bars"]}

@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 
 from rightturn.analytics.metrics import _num, summary
 from rightturn.analytics.snapshot import Snapshot
+from rightturn.crm.deals import deal_rows
 from rightturn.crm.model import Activity, BuyerAction, Opportunity, OpportunityContact
 from rightturn.crm.scope import Scope
 
@@ -51,8 +52,10 @@ FLAGS = (
 def _deal_rows(
     deals: pd.DataFrame, extra: dict[str, pd.Series] | None = None, limit: int | None = None
 ) -> list[dict]:
-    """The deals as JSON-ready rows, largest first, at most ``limit``."""
-    out = deals[["opportunity_id", "owner_rep_id", "rep", "stage", "amount", "close_date"]]
+    """The deals as JSON-ready rows, largest first, at most ``limit``: their stage, amount and
+    close date as of the snapshot, not named yet (:func:`_named`)."""
+    columns = ["opportunity_id", "account_id", "owner_rep_id", "rep", "stage", "status"]
+    out = deals[[*columns, "amount", "close_date"]]
     out = out.sort_values(["amount", "opportunity_id"], ascending=[False, True])
     if limit:
         out = out.head(limit)
@@ -63,6 +66,30 @@ def _deal_rows(
     return [
         {k: (None if pd.isna(v) else v) for k, v in row.items()}
         for row in out.to_dict(orient="records")
+    ]
+
+
+def _named(s: Session, lists: list[list[dict]]) -> list[list[dict]]:
+    """The rows in the shape of every list of deals (:data:`~rightturn.crm.deals.DEAL_FIELDS`,
+    then the list's own columns), named with one lookup for all the lists. The owner's name was
+    the key ``rep`` first; it stays."""
+    ids = (row["opportunity_id"] for rows in lists for row in rows)
+    names = {d["opportunity_id"]: d for d in deal_rows(s, ids)}
+    none: dict[str, Any] = {}
+    return [
+        [
+            {
+                "opportunity_id": row["opportunity_id"],
+                "name": names.get(row["opportunity_id"], none).get("name"),
+                "account_id": row["account_id"],
+                "account": names.get(row["opportunity_id"], none).get("account"),
+                "owner_rep_id": row["owner_rep_id"],
+                "owner": row["rep"],
+                **row,
+            }
+            for row in rows
+        ]
+        for rows in lists
     ]
 
 
@@ -120,15 +147,15 @@ def integrity(
     single = open_[open_["opportunity_id"].map(people).fillna(0) <= 1]
     flagged["single_contact"] = (single, {"contacts": people})
 
-    out = {}
-    for flag in FLAGS:
-        deals, extra = flagged[flag]
-        out[flag] = {
-            "count": len(deals),
-            "value": _num(deals["amount"].sum(), 2),
-            "deals": _deal_rows(deals, extra, limit),
+    listed = _named(s, [_deal_rows(*flagged[flag], limit) for flag in FLAGS])
+    return {
+        flag: {
+            "count": len(flagged[flag][0]),
+            "value": _num(flagged[flag][0]["amount"].sum(), 2),
+            "deals": rows,
         }
-    return out
+        for flag, rows in zip(FLAGS, listed, strict=True)
+    }
 
 
 def responded_since(s: Session, as_of: datetime, days: int, scope: Scope | None = None) -> set[str]:
@@ -201,14 +228,12 @@ def velocity(s: Session, snap: Snapshot, *, limit: int | None = None) -> dict[st
     overall = summary(snap.closed, snap.open)
     rate, deal, cycle = overall["win_rate"], overall["avg_deal"], overall["cycle_days_median"]
     per_day = len(open_) * rate * deal / cycle if rate and deal and cycle else None
-    rows = _deal_rows(
-        stalled,
-        {
-            "days_in_stage": stalled.set_index("opportunity_id")["days_in_stage"].round(1),
-            "stage_p90_days": stalled.set_index("opportunity_id")["stage_p90"].round(1),
-        },
-        limit,
-    )
+    by_deal = stalled.set_index("opportunity_id")
+    extra = {
+        "days_in_stage": by_deal["days_in_stage"].round(1),
+        "stage_p90_days": by_deal["stage_p90"].round(1),
+    }
+    [rows] = _named(s, [_deal_rows(stalled, extra, limit)])
     return {
         "stage_times": [
             {

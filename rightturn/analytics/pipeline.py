@@ -11,7 +11,8 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from rightturn.crm.model import Account, BuyerAction, Opportunity, Rep
+from rightturn.crm.deals import deal_row, deal_select
+from rightturn.crm.model import BuyerAction, Opportunity
 from rightturn.crm.queries import aware
 from rightturn.crm.scope import Scope
 from rightturn.crm.stages import stage_order
@@ -40,9 +41,12 @@ def quiet_deals(
     days: int = 14,
     as_of: datetime | None = None,
     limit: int = 50,
+    offset: int = 0,
 ) -> tuple[list[dict[str, Any]], int]:
     """Open deals with no buyer response (reply, call-back, accepted meeting, stage advance)
-    in the last ``days`` days, largest first, and how many there are in all."""
+    in the last ``days`` days, largest first (``limit`` of them from ``offset``), and how many
+    there are in all. Each row is a deal (:data:`~rightturn.crm.deals.DEAL_FIELDS`) with its
+    ``last_buyer_response``."""
     cutoff = (as_of or datetime.now(UTC)) - timedelta(days=days)
     # NOT EXISTS over the (opportunity_id, occurred_at) index instead of every deal's latest
     # response: measured 170 ms -> 30 ms for all deals of a 1,000-rep org.
@@ -66,32 +70,10 @@ def quiet_deals(
         .scalar_subquery()
     )
     rows = s.execute(
-        select(
-            Opportunity.opportunity_id,
-            Opportunity.name,
-            Opportunity.stage,
-            Opportunity.amount,
-            Opportunity.close_date,
-            Account.name,
-            Rep.name,
-            last,
-        )
-        .outerjoin(Account, Account.account_id == Opportunity.account_id)
-        .outerjoin(Rep, Rep.rep_id == Opportunity.owner_rep_id)
+        deal_select(last)
         .where(*where)
         .order_by(Opportunity.amount.desc().nulls_last(), Opportunity.opportunity_id)
+        .offset(offset)
         .limit(limit)
     ).all()
-    return [
-        {
-            "opportunity_id": oid,
-            "name": name,
-            "stage": stage,
-            "amount": float(amount) if amount is not None else None,
-            "close_date": close,
-            "account": account,
-            "owner": owner,
-            "last_buyer_response": aware(last_at),
-        }
-        for oid, name, stage, amount, close, account, owner, last_at in rows
-    ], total
+    return [deal_row(row) | {"last_buyer_response": aware(row[-1])} for row in rows], total

@@ -24,7 +24,7 @@ from rightturn.capture.pipeline import capture, fingerprint
 from rightturn.crm.bounds import LONGEST_CALL_S, bounded_int, bounded_time
 from rightturn.crm.identity import email_address
 from rightturn.crm.model import Activity, ActivityParticipant, DroppedItem
-from rightturn.crm.queries import activity_row
+from rightturn.crm.queries import named_activity
 from rightturn.crm.scope import Scope
 from rightturn.crm.store import Store
 from rightturn.errors import NotFound, ParseError
@@ -165,16 +165,16 @@ def push(
     if before is not None and scope is not None and not scope.sees_rep(before.rep_id):
         raise NotFound(f"external_id {item.source_id!r} belongs to an activity you cannot see")
     if before is None and (same := _same_content(store, item, index)) is not None:
-        return _duplicate(same, scope)
+        return _duplicate(store, same, scope)
     capture(store, [ItemsSource(f"{SOURCE}:{item.kind}", [item])], index=index)
     after = stored()
     if after is not None:
         outcome = "duplicate" if before is not None else "stored"
-        return PushResult(outcome, activity_row(after, body=True))
+        return PushResult(outcome, _row(store, after))
     # The pipeline may still have found a copy by content (its fingerprint, or a copy another
     # capture stored meanwhile) and merged into it, storing nothing under this id.
     if (same := _same_content(store, item, index)) is not None:
-        return _duplicate(same, scope)
+        return _duplicate(store, same, scope)
     with store.session() as s:
         dropped = s.scalar(
             select(DroppedItem).where(
@@ -185,16 +185,22 @@ def push(
     return PushResult("dropped", None, reason)
 
 
-def _duplicate(activity: Activity, scope: Scope | None) -> PushResult:
+def _duplicate(store: Store, activity: Activity, scope: Scope | None) -> PushResult:
     if scope is not None and not scope.sees_rep(activity.rep_id):
         return PushResult(
             "duplicate", None, "already captured, filed under a rep outside your scope"
         )
     return PushResult(
         "duplicate",
-        activity_row(activity, body=True),
+        _row(store, activity),
         f"already captured as {activity.source}:{activity.source_id}",
     )
+
+
+def _row(store: Store, activity: Activity) -> dict[str, Any]:
+    """The activity as the API shows it, names included."""
+    with store.session() as s:
+        return named_activity(s, activity.activity_id)
 
 
 def _same_content(store: Store, item: Captured, index: IdentityIndex) -> Activity | None:

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, asc, desc, func, or_, select
+from sqlalchemy import Select, and_, asc, desc, func, or_, select
 from sqlalchemy.orm import Session
 
 from rightturn.crm.model import (
@@ -58,6 +58,8 @@ __all__ = [
     "list_opportunities",
     "list_reps",
     "list_teams",
+    "named_activities",
+    "named_activity",
 ]
 
 MAX_LIMIT = 500
@@ -447,13 +449,30 @@ class ActivityFilter:
     kinds: list[str] = field(default_factory=list)
 
 
-def activity_row(a: Activity, *, body: bool) -> dict[str, Any]:
+def named_activities() -> Select[Any]:
+    """Activities with the names a person reads beside the ids: the rep's, the contact's (and
+    title), the account's and the deal's. Outer joins on primary keys, one row each: a keyset
+    page still reads only its own rows (no query per row for the names)."""
+    return (
+        select(Activity, Rep.name, Contact.name, Contact.title, Account.name, Opportunity.name)
+        .outerjoin(Rep, Rep.rep_id == Activity.rep_id)
+        .outerjoin(Contact, Contact.contact_id == Activity.contact_id)
+        .outerjoin(Account, Account.account_id == Activity.account_id)
+        .outerjoin(Opportunity, Opportunity.opportunity_id == Activity.opportunity_id)
+    )
+
+
+def activity_row(a: Activity, *names: str | None, body: bool) -> dict[str, Any]:
+    """An activity as the API and the panel show it; ``names`` are the rest of a
+    :func:`named_activities` row (rep, contact, contact title, account, deal)."""
+    rep, contact, title, account, opportunity = names
     out = {
         "activity_id": a.activity_id,
         "kind": a.kind,
         "direction": a.direction,
         "occurred_at": a.occurred_at,
         "rep_id": a.rep_id,
+        "rep": rep,
         "subject": a.subject,
         "duration_s": a.duration_s,
         "outcome": a.outcome,
@@ -461,8 +480,12 @@ def activity_row(a: Activity, *, body: bool) -> dict[str, Any]:
         "source_id": a.source_id,
         "thread_id": a.thread_id,
         "contact_id": a.contact_id,
+        "contact": contact,
+        "contact_title": title,
         "account_id": a.account_id,
+        "account": account,
         "opportunity_id": a.opportunity_id,
+        "opportunity": opportunity,
         "status": a.status,
         "confidence": a.confidence,
         "reason": a.reason,
@@ -471,6 +494,13 @@ def activity_row(a: Activity, *, body: bool) -> dict[str, Any]:
     if body:
         out["body_excerpt"] = a.body_excerpt
     return out
+
+
+def named_activity(s: Session, activity_id: int, *, body: bool = True) -> dict[str, Any]:
+    """One activity as :func:`activity_row` gives it, its names read (not scoped: for a caller
+    that has checked the viewer may see it)."""
+    row = s.execute(named_activities().where(Activity.activity_id == activity_id)).one()
+    return activity_row(*row, body=body)
 
 
 def list_activities(
@@ -523,30 +553,29 @@ def list_activities(
             )
         clauses.append(after)
     order = asc if oldest_first else desc
-    rows = list(
-        s.scalars(
-            select(Activity)
-            .where(*clauses)
-            .order_by(order(Activity.occurred_at), order(Activity.activity_id))
-            .limit(limit + 1)
-        )
-    )
+    rows = s.execute(
+        named_activities()
+        .where(*clauses)
+        .order_by(order(Activity.occurred_at), order(Activity.activity_id))
+        .limit(limit + 1)
+    ).all()
     more = len(rows) > limit
     rows = rows[:limit]
-    following = (
-        encode_cursor([rows[-1].occurred_at.isoformat(), rows[-1].activity_id]) if more else None
-    )
-    return Page([activity_row(a, body=body) for a in rows], following)
+    following = None
+    if more:
+        last = rows[-1][0]
+        following = encode_cursor([last.occurred_at.isoformat(), last.activity_id])
+    return Page([activity_row(*row, body=body) for row in rows], following)
 
 
 def get_activity(s: Session, scope: Scope, activity_id: int) -> dict[str, Any]:
     """One visible activity with its body excerpt and participants."""
-    activity = s.scalar(
-        select(Activity).where(Activity.activity_id == activity_id, scope.reps(Activity.rep_id))
-    )
-    if activity is None:
+    row = s.execute(
+        named_activities().where(Activity.activity_id == activity_id, scope.reps(Activity.rep_id))
+    ).first()
+    if row is None:
         raise NotFound(f"no activity {activity_id}")
-    out = activity_row(activity, body=True)
+    out = activity_row(*row, body=True)
     out["participants"] = [
         {
             "role": p.role,

@@ -199,6 +199,7 @@ class ActivityOut(Out):
     direction: Direction
     occurred_at: datetime
     rep_id: str | None
+    rep: str | None = Field(description="The rep's name.")
     subject: str | None
     duration_s: int | None
     outcome: str | None = Field(description="A call's outcome, e.g. `connected`, `voicemail`.")
@@ -206,8 +207,12 @@ class ActivityOut(Out):
     source_id: str = Field(description="Its id in that source (a Message-ID, a call's id).")
     thread_id: str | None
     contact_id: str | None
+    contact: str | None = Field(description="The contact's name.")
+    contact_title: str | None = Field(description="The contact's job title.")
     account_id: str | None
+    account: str | None = Field(description="The account's name.")
     opportunity_id: str | None
+    opportunity: str | None = Field(description="The opportunity's name.")
     status: AssociationStatus
     confidence: float | None = Field(
         description="How sure the association is, 0 to 1 (1 when a person filed it); null when "

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from sqlalchemy import select
 from typer.testing import CliRunner
 
 from rightturn.analytics.flow import WATERFALL_BARS, waterfall
@@ -18,7 +19,9 @@ from rightturn.analytics.performers import pareto, whatif_change
 from rightturn.analytics.report import metrics_report
 from rightturn.analytics.snapshot import as_of_datetime, load_snapshot
 from rightturn.cli import app
+from rightturn.crm.deals import DEAL_FIELDS
 from rightturn.crm.imports import import_crm, import_maven
+from rightturn.crm.model import Account, Opportunity, Rep
 from rightturn.crm.scope import Scope
 from rightturn.crm.store import Store
 from rightturn.simulate import simulate_org
@@ -163,7 +166,9 @@ def test_waterfall_balances_and_lists_its_deals(org) -> None:  # type: ignore[no
     assert plus - minus == pytest.approx(bars["end"]["value"], abs=0.01)
     assert bars["start"]["deals"] > 0 and bars["won"]["deals"] > 0
     for bar in bars.values():
-        assert len(bar["opportunity_ids"]) == bar["deals"]
+        assert len(bar["opportunity_ids"]) == bar["deals"] == len(bar["deal_values"])
+        assert sum(bar["deal_values"]) == pytest.approx(bar["value"] or 0, abs=0.05)
+        assert bar["deal_values"] == sorted(bar["deal_values"], reverse=True)
     # The end bar is exactly the open deals expected to close in the quarter on May 31st.
     snap = _snapshot(store, date(2026, 5, 31))
     in_q = snap.open[
@@ -220,6 +225,20 @@ def test_integrity_flags_list_their_deals(org) -> None:  # type: ignore[no-untyp
     assert past == expected
     assert flags["close_date_pushed"]["count"] > 0
     assert all(d["pushes"] >= 1 for d in flags["close_date_pushed"]["deals"])
+    # Each deal named as every list of deals names it: the CRM's name, account and owner.
+    with store.session() as s:
+        crm = {
+            oid: (name, account, owner)
+            for oid, name, account, owner in s.execute(
+                select(Opportunity.opportunity_id, Opportunity.name, Account.name, Rep.name)
+                .join(Account, Account.account_id == Opportunity.account_id)
+                .join(Rep, Rep.rep_id == Opportunity.owner_rep_id)
+            )
+        }
+    for deal in flags["past_close_date"]["deals"]:
+        assert set(DEAL_FIELDS) <= set(deal) and deal["status"] == "open"
+        named = (deal["name"], deal["account"], deal["owner"])
+        assert named == crm[deal["opportunity_id"]] and deal["rep"] == deal["owner"]
 
 
 def test_littles_law_holds_roughly_on_a_steady_org(org) -> None:  # type: ignore[no-untyped-def]
@@ -329,7 +348,7 @@ def test_every_section_copes_with_no_deals(tmp_path: Path, org) -> None:  # type
     assert before["won"] == before["open"] == 0
 
 
-def test_skips_and_backward_moves_count_between_open_stages_only() -> None:
+def test_skips_and_backward_moves_count_between_open_stages_only(tmp_path: Path) -> None:
     from rightturn.analytics.snapshot import Snapshot
 
     t = pd.Timestamp("2026-01-01", tz="UTC")
@@ -350,6 +369,7 @@ def test_skips_and_backward_moves_count_between_open_stages_only() -> None:
     deals = pd.DataFrame(
         {
             "opportunity_id": ["skip", "back", "plain"],
+            "account_id": "a",
             "owner_rep_id": "r",
             "rep": "R",
             "stage": ["Proposal", "Prospecting", "Discovery"],
@@ -362,7 +382,8 @@ def test_skips_and_backward_moves_count_between_open_stages_only() -> None:
     snap = Snapshot(t + 3 * day, deals, stages, changes, pd.DataFrame(), order)
     snap.memo[("responded", 14)] = set()
     snap.memo["contacts_per_deal"] = pd.Series({"skip": 2.0, "back": 2.0, "plain": 2.0})
-    flags = integrity(None, snap)  # type: ignore[arg-type]
+    with Store.open(f"sqlite:///{tmp_path / 'names.db'}") as store, store.session() as s:
+        flags = integrity(s, snap)  # names from an empty store: none
     assert [d["opportunity_id"] for d in flags["skipped_stages"]["deals"]] == ["skip"]
     assert flags["skipped_stages"]["deals"][0]["skips"] == 1
     assert [d["opportunity_id"] for d in flags["moved_backwards"]["deals"]] == ["back"]
