@@ -13,7 +13,8 @@ seconds at 1,000 reps. Its figures change only when the data does or the day doe
 
 Entries are stored pickled: a hit hands each request its own copy (a page that changed its
 report could not change the next viewer's), and the pickle's length is the entry's real size.
-The cache holds at most :data:`MAX_ENTRIES` entries and :data:`MAX_BYTES` bytes, dropping the
+:func:`cached_for_data` does the same for any other figure that changes only with the data
+(the dates a viewer's data covers, say). The cache holds at most :data:`MAX_ENTRIES` entries and :data:`MAX_BYTES` bytes, dropping the
 least recently used first. A database that was never versioned (no capture, import or review
 since migration 0007) is not cached: nothing would tell its entries stale.
 """
@@ -25,14 +26,23 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from rightturn.analytics.report import SECTIONS, metrics_report
 from rightturn.crm.scope import Scope
 from rightturn.crm.settings import data_stamp
 from rightturn.crm.store import Store
 
-__all__ = ["MAX_BYTES", "MAX_ENTRIES", "ReportCache", "cached_metrics_report", "report_cache"]
+__all__ = [
+    "MAX_BYTES",
+    "MAX_ENTRIES",
+    "ReportCache",
+    "cached_for_data",
+    "cached_metrics_report",
+    "report_cache",
+]
+
+T = TypeVar("T")
 
 MAX_ENTRIES = 64
 # A pipeline report of the 1,000-rep org pickles to well under 1 MiB (benchmarks/bench_api.py
@@ -114,6 +124,29 @@ class ReportCache:
 report_cache = ReportCache()
 
 
+def cached_for_data(
+    store: Store,
+    scope: Scope,
+    what: Hashable,
+    compute: Callable[[], T],
+    *,
+    cache: ReportCache | None = None,
+) -> T:
+    """``compute()``, from the cache while the data has not changed since it was computed for the
+    same viewer scope and ``what`` (the computation's name and every option it takes: a moment
+    in it must be the end of a day, or it never hits twice)."""
+    cache = cache if cache is not None else report_cache
+    # The version is read before computing: data committed in between can only make the entry
+    # newer than its key says, never older.
+    with store.session() as s:
+        version, bumped_at = data_stamp(s)
+    if bumped_at is None:
+        return compute()
+    key = (store.url, version, bumped_at, scope.rep_ids, what)
+    result: T = cache.get(key, compute)
+    return result
+
+
 def cached_metrics_report(
     store: Store,
     scope: Scope,
@@ -129,11 +162,6 @@ def cached_metrics_report(
 
     ``as_of`` is used exactly as given: pass the end of a day (not "now", which would never
     hit twice)."""
-    cache = cache if cache is not None else report_cache
-    # The version is read before the report: data committed in between can only make the entry
-    # newer than its key says, never older.
-    with store.session() as s:
-        version, bumped_at = data_stamp(s)
 
     def compute() -> dict[str, Any]:
         return metrics_report(
@@ -145,17 +173,5 @@ def cached_metrics_report(
             deals_per_flag=deals_per_flag,
         )
 
-    if bumped_at is None:
-        return compute()
-    key = (
-        store.url,
-        version,
-        bumped_at,
-        scope.rep_ids,
-        as_of,
-        period,
-        tuple(sorted(set(sections))),
-        deals_per_flag,
-    )
-    result: dict[str, Any] = cache.get(key, compute)
-    return result
+    what = ("metrics_report", as_of, period, tuple(sorted(set(sections))), deals_per_flag)
+    return cached_for_data(store, scope, what, compute, cache=cache)
