@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, asc, desc, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, asc, desc, func, or_, select
 from sqlalchemy.orm import Session
 
 from rightturn.crm.model import (
@@ -127,8 +127,21 @@ def _rep(rep: Rep, team: str | None, emails: list[str]) -> dict[str, Any]:
     }
 
 
-def list_reps(s: Session, scope: Scope, *, team_id: str | None = None) -> list[dict[str, Any]]:
-    """The visible reps, by name."""
+def sellers() -> ColumnElement[bool]:
+    """A WHERE clause keeping the rep rows that sell: every row but a manager's own without a
+    quota. CRM exports list a team's manager as a rep row (so their mail can be told apart);
+    a manager who carries a quota (a player-coach) still sells and stays."""
+    managing = select(Rep.manager_id).where(Rep.manager_id.is_not(None))
+    leading = select(Team.manager_rep_id).where(Team.manager_rep_id.is_not(None))
+    return or_(
+        Rep.quota.is_not(None), and_(Rep.rep_id.not_in(managing), Rep.rep_id.not_in(leading))
+    )
+
+
+def list_reps(
+    s: Session, scope: Scope, *, team_id: str | None = None, sellers_only: bool = False
+) -> list[dict[str, Any]]:
+    """The visible reps, by name; ``sellers_only`` leaves out managers without a quota."""
     query = (
         select(Rep, Team.name)
         .outerjoin(Team, Team.team_id == Rep.team_id)
@@ -137,6 +150,8 @@ def list_reps(s: Session, scope: Scope, *, team_id: str | None = None) -> list[d
     )
     if team_id:
         query = query.where(Rep.team_id == team_id)
+    if sellers_only:
+        query = query.where(sellers())
     rows = s.execute(query).all()
     emails: dict[str, list[str]] = {}
     ids = [rep.rep_id for rep, _ in rows]
@@ -365,6 +380,21 @@ def list_opportunities(
     ).all()
     following = str(offset + limit) if offset + limit < total else None
     return Page([_opportunity(o, a, r) for o, a, r in rows], following, total)
+
+
+def opportunities_by_id(s: Session, scope: Scope, ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+    """The visible opportunities among ``ids``, as :func:`list_opportunities` rows, by id: names
+    and accounts for deal ids an analysis returned, in one query per thousand ids."""
+    found: dict[str, dict[str, Any]] = {}
+    for chunk in chunks(sorted(set(ids))):
+        for o, account, rep in s.execute(
+            select(Opportunity, Account.name, Rep.name)
+            .outerjoin(Account, Account.account_id == Opportunity.account_id)
+            .outerjoin(Rep, Rep.rep_id == Opportunity.owner_rep_id)
+            .where(Opportunity.opportunity_id.in_(chunk), scope.reps(Opportunity.owner_rep_id))
+        ):
+            found[o.opportunity_id] = _opportunity(o, account, rep)
+    return found
 
 
 def get_opportunity(s: Session, scope: Scope, opportunity_id: str) -> dict[str, Any]:

@@ -11,6 +11,7 @@ from typing import Any
 import plotly.graph_objects as go
 
 __all__ = [
+    "OUTCOME_COLORS",
     "WATERFALL_LABELS",
     "activity_mix_chart",
     "coverage_chart",
@@ -25,7 +26,10 @@ __all__ = [
 ]
 
 _CONFIG = {"displaylogo": False, "responsive": True, "modeBarButtonsToRemove": ["lasso2d"]}
-_KIND_COLORS = {"email": "#4C78A8", "call": "#F58518", "meeting": "#54A24B"}
+# Won is green and lost red on every chart and in the CSS (static/app.css --won, --lost; a test
+# keeps them equal), and no other series uses either colour, so green always means won.
+OUTCOME_COLORS = {"won": "#2E8540", "lost": "#D43F3A"}
+_KIND_COLORS = {"email": "#4C78A8", "call": "#F58518", "meeting": "#B279A2"}
 
 
 _LEGEND_ON_TOP = {"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 1, "xanchor": "right"}
@@ -50,8 +54,11 @@ def _html(
     return fig.to_html(full_html=False, include_plotlyjs=False, config=_CONFIG, div_id=div_id)
 
 
-def week_over_week_chart(this_week: dict[str, int], last_week: dict[str, int]) -> str:
-    """Grouped bars: each activity type, the 7 days before vs the last 7 days."""
+def week_over_week_chart(
+    this_week: dict[str, int], last_week: dict[str, int], whose: str = "Team activity"
+) -> str:
+    """Grouped bars: each activity type, the 7 days before vs the last 7 days; ``whose``
+    activity it is opens the title (the team's, or a rep's own)."""
     labels = [k.capitalize() + ("s" if not k.endswith("s") else "") for k in this_week]
     fig = go.Figure(
         [
@@ -64,7 +71,7 @@ def week_over_week_chart(this_week: dict[str, int], last_week: dict[str, int]) -
         ]
     )
     fig.update_layout(
-        title="Team activity: last 7 days vs the 7 days before",
+        title=f"{whose}: last 7 days vs the 7 days before",
         barmode="group",
         xaxis_title="Activity type",
         yaxis_title="Count",
@@ -115,15 +122,16 @@ def activity_mix_chart(rows: list[dict[str, Any]], title: str) -> str:
 
 # --- pipeline analytics ------------------------------------------------------------------------
 
-_BLUE, _ORANGE, _RED, _GREEN, _PURPLE, _GREY = (
+_BLUE, _ORANGE, _PURPLE, _GREY, _TEAL, _INK = (
     "#4C78A8",
     "#F58518",
-    "#E45756",
-    "#54A24B",
     "#B279A2",
     "#BAB0AC",
+    "#72B7B2",
+    "#102A43",
 )
-_STAGE_COLORS = ("#9ECAE9", "#4C78A8", "#72B7B2", "#54A24B", "#EECA3B", "#F58518", "#E45756")
+_WON, _LOST = OUTCOME_COLORS["won"], OUTCOME_COLORS["lost"]
+_STAGE_COLORS = ("#9ECAE9", "#4C78A8", "#72B7B2", "#B279A2", "#EECA3B", "#F58518", "#9D755D")
 _MANY_REPS = 40  # beyond this, a rep axis drops its names (hover shows them)
 
 WATERFALL_LABELS = {
@@ -182,7 +190,7 @@ def funnel_chart(stages: list[dict[str, Any]]) -> str:
             textposition=["inside" if n >= 0.45 * max(reached) else "outside" for n in reached],
             hovertext=hover,
             hoverinfo="text",
-            marker={"color": [*(_stage_color(i) for i in range(len(stages))), _GREEN]},
+            marker={"color": [*(_stage_color(i) for i in range(len(stages))), _WON]},
             connector={"fillcolor": "#eef2f7"},
         )
     )
@@ -208,7 +216,7 @@ def coverage_chart(reps: list[dict[str, Any]], period_name: str, limit: int = 30
     labels = _unique_labels(rows)
     fig = go.Figure()
     groups = (
-        ("below need", "Below need", _RED),
+        ("below need", "Below need", _ORANGE),
         (None, "Within need", _BLUE),
         ("above need", "Above 2x need (check for padding)", _PURPLE),
     )
@@ -238,7 +246,7 @@ def coverage_chart(reps: list[dict[str, Any]], period_name: str, limit: int = 30
         mode="markers",
         y=labels,
         x=[r["required_coverage"] for r in rows],
-        marker={"symbol": "line-ns-open", "size": 18, "line": {"width": 3}, "color": "#102a43"},
+        marker={"symbol": "line-ns-open", "size": 18, "line": {"width": 3}, "color": _INK},
         hovertemplate="%{y}<br>Needs %{x:.2f}x quota left<extra></extra>",
     )
     subtitle = f"Pipeline ÷ quota left this {period_name}, per rep"
@@ -332,16 +340,19 @@ def cumulative_flow_chart(flow: dict[str, Any]) -> str:
 
 
 def throughput_chart(flow: dict[str, Any]) -> str:
-    """Bars of deals closed (won or lost) each week, with the average."""
+    """Stacked bars of deals won and lost each week, with the average closed."""
     rows = flow["throughput"][_flow_weeks(flow) :]
     fig = go.Figure(
-        go.Bar(
-            name="Closed in the week",
-            x=[r["week_end"] for r in rows],
-            y=[r["closed"] for r in rows],
-            marker_color=_BLUE,
-            hovertemplate="Week ending %{x}<br>%{y:,} deals closed<extra></extra>",
-        )
+        [
+            go.Bar(
+                name=name,
+                x=[r["week_end"] for r in rows],
+                y=[r[outcome] for r in rows],
+                marker_color=OUTCOME_COLORS[outcome],
+                hovertemplate=f"Week ending %{{x}}<br>%{{y:,}} deals {outcome}<extra></extra>",
+            )
+            for outcome, name in (("won", "Won"), ("lost", "Lost"))
+        ]
     )
     average = flow.get("throughput_per_week")
     if average is not None:
@@ -353,6 +364,7 @@ def throughput_chart(flow: dict[str, Any]) -> str:
         )
     fig.update_layout(
         title={"text": "Throughput", "subtitle": {"text": "Deals closed (won or lost) per week"}},
+        barmode="stack",
         xaxis_title="Week ending",
         yaxis_title="Deals closed (count)",
         height=420,
@@ -360,45 +372,67 @@ def throughput_chart(flow: dict[str, Any]) -> str:
     return _html(fig, "chart-throughput")
 
 
-def waterfall_chart(waterfall: dict[str, Any]) -> str:
-    """The period's pipeline from its start to now: totals at both ends, what came in going up
-    and what left going down."""
-    bars = waterfall["bars"]
-    measure, values, text, hover = [], [], [], []
+_WATERFALL_COLORS = {  # into the pipeline teal, out of it orange; won and lost in theirs
+    "start": _BLUE,
+    "created": _TEAL,
+    "pulled_in": _TEAL,
+    "increased": _TEAL,
+    "won": _WON,
+    "lost": _LOST,
+    "pushed_out": _ORANGE,
+    "decreased": _ORANGE,
+    "end": _BLUE,
+}
+
+
+def _waterfall_steps(bars: list[dict[str, Any]]) -> tuple[list[float], list[float], list[str]]:
+    """Each bar's base, height and amount text: the totals stand on zero, what came in rises
+    from the running level and what left falls from it."""
+    level, bases, heights, text = 0.0, [], [], []
     for b in bars:
         value = b["value"] or 0.0
-        deals = f"{b['deals']:,} deal{'' if b['deals'] == 1 else 's'}"
         if b["bar"] in ("start", "end"):
-            # absolute, not total: the end bar shows the end the data says, never a running sum.
-            measure.append("absolute")
-            values.append(value)
+            # The end bar shows the end the data says, never a running sum.
+            level = value
+            bases.append(0.0)
+            heights.append(value)
             text.append(_usd(value))
         elif b["bar"] in _WATERFALL_OUT:
-            measure.append("relative")
-            values.append(-value)
+            level -= value
+            bases.append(level)
+            heights.append(value)
             text.append("−" + _usd(value) if value else "$0")
         else:
-            measure.append("relative")
-            values.append(value)
+            bases.append(level)
+            heights.append(value)
+            level += value
             text.append("+" + _usd(value) if value else "$0")
-        hover.append(f"{WATERFALL_LABELS[b['bar']]}: {text[-1]} in {deals}")
+    return bases, heights, text
+
+
+def waterfall_chart(waterfall: dict[str, Any]) -> str:
+    """The period's pipeline from its start to now: totals at both ends, what came in going up
+    and what left going down; won bars green and lost red, as on every chart (floating bars:
+    a Plotly waterfall trace takes one colour per direction, not per bar)."""
+    bars = waterfall["bars"]
+    bases, heights, text = _waterfall_steps(bars)
+    hover = [
+        f"{WATERFALL_LABELS[b['bar']]}: {t} in {b['deals']:,} deal{'' if b['deals'] == 1 else 's'}"
+        for b, t in zip(bars, text, strict=True)
+    ]
     fig = go.Figure(
-        go.Waterfall(
+        go.Bar(
             # Each bar's amount under its name: a label on a bar that ends near the axis would
             # sit on the axis labels.
             x=[
                 f"{WATERFALL_LABELS[b['bar']]}<br><b>{t}</b>"
                 for b, t in zip(bars, text, strict=True)
             ],
-            y=values,
-            measure=measure,
-            textposition="none",
+            y=heights,
+            base=bases,
+            marker_color=[_WATERFALL_COLORS[b["bar"]] for b in bars],
             hovertext=hover,
             hoverinfo="text",
-            increasing={"marker": {"color": _GREEN}},
-            decreasing={"marker": {"color": _ORANGE}},
-            totals={"marker": {"color": _BLUE}},
-            connector={"line": {"color": _GREY, "width": 1}},
         )
     )
     fig.update_layout(
@@ -442,7 +476,7 @@ def pareto_chart(pareto: dict[str, Any]) -> str:
     fig.add_hline(
         y=0.8,
         yref="y2",
-        line={"dash": "dot", "color": _RED},
+        line={"dash": "dot", "color": _INK},
         annotation_text="80% of revenue",
         annotation_position="bottom right",
     )

@@ -359,7 +359,7 @@ def _clear_the_queue(page, url: str, queue, visible: set[int]) -> None:  # type:
     while True:
         ids = _ids(page)
         shown = page.locator(".pager .showing").first.inner_text()
-        assert shown == f"showing {len(seen) + 1}–{len(seen) + len(ids)} of {total}"
+        assert shown == f"showing {len(seen) + 1}–{len(seen) + len(ids)} of {total} threads"
         seen += ids
         following = page.locator("a[rel=next]").first
         if not following.count():
@@ -396,7 +396,7 @@ def _clear_the_queue(page, url: str, queue, visible: set[int]) -> None:  # type:
     _go(page, page.locator("a[rel=next]").first)
     for button in ("Account only", "Not a sales activity", "File under"):
         _go(page, page.locator(".review-item").first.locator("button", has_text=button).first)
-        assert "Filed 1 waiting item" in page.locator(".notice").inner_text()
+        assert "Filed 1 thread" in page.locator(".notice").inner_text()
         assert "rep_id=R2" in page.url and "cursor=" in page.url
     assert _number(page.locator("h1 .count").inner_text()) == bobs - 3
 

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import re
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, select
 
 from rightturn.crm.model import Activity, Opportunity, Rep
+from rightturn.crm.zones import org_time_zone
 from tests.web.conftest import Web
 
 # Builds or reads whole orgs: outside the fast loop (`pytest -m "not slow and not postgres"`).
@@ -23,9 +25,10 @@ def test_home_shows_the_teams_week_charts_and_quiet_deals(web: Web) -> None:
     # The emails tile counts the team's non-internal emails of the last 7 days.
     with web.store.session() as s:
         team = list(s.scalars(select(Rep.rep_id).where(Rep.team_id == web.team_a)))
-    from datetime import UTC, datetime, time, timedelta
+        zone = ZoneInfo(org_time_zone(s))  # the as_of day ends in the org's zone
+    from datetime import datetime, time, timedelta
 
-    end = datetime.combine(datetime(2026, 6, 30).date(), time.max, tzinfo=UTC)
+    end = datetime.combine(datetime(2026, 6, 30).date(), time.max, tzinfo=zone)
     emails = web.count(
         Activity.rep_id.in_(team),
         Activity.kind == "email",
@@ -192,7 +195,7 @@ def test_review_page_files_and_returns_to_the_same_page_and_filters(web: Web) ->
     where = answer.headers["location"]
     assert where.startswith("/review?") and "kind=email" in where and "order=newest" in where
     shown = client.get(where)
-    assert "Filed 1 waiting item" in shown.text and 'class="notice banner"' in shown.text
+    assert "Filed 1 thread" in shown.text and 'class="notice banner"' in shown.text
     assert f'data-activity-id="{target}"' not in shown.text
 
 

@@ -8,9 +8,12 @@ from rightturn.web.pages import (  # noqa: F401  (each module adds its routes to
     activities,
     analytics,
     deals,
+    glossary,
     home,
+    mine,
     people,
     review,
+    settings,
     signin,
 )
 from rightturn.web.pages.base import error_page, public, router, templates

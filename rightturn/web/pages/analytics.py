@@ -82,15 +82,15 @@ def _report(
     )
 
 
-def _day(value: str | None, request: Request) -> datetime:
+def _day(value: str | None) -> datetime:
     """The end of the ``as_of`` day, today's when absent (not this second): the figures then
     hold all day, so the cache serves them until the data changes, and the page agrees with
     the same date sent from its form."""
-    when = as_of_day(value, request)
-    return when if value else as_of_day(when.date().isoformat(), request)
+    when = as_of_day(value)
+    return when if value else as_of_day(when.date().isoformat())
 
 
-def _span(request: Request, who: Viewer) -> DataSpan:
+def _dates(request: Request, who: Viewer) -> DataSpan:
     """The dates the viewer's data covers, for the pages' empty states."""
     with store_of(request).session() as s:
         return data_span(s, who.scope)
@@ -106,7 +106,7 @@ def pipeline(
 ) -> Response:
     if is_rep(who):  # the team's coverage table would hold one row: theirs, on their page
         return to_own_page(request, "/my/pipeline")
-    when, span = _day(as_of, request), _period(period)
+    when, span = _day(as_of), _period(period)
     report = _report(request, who, when, ("integrity",), period=span)
     stages = report["stage_conversion"]
     return render(
@@ -117,7 +117,7 @@ def pipeline(
         period=span,
         period_name=PERIODS[span],
         window=PERIOD_WINDOWS[span],
-        span=_span(request, who),
+        dates=_dates(request, who),
         has_deals=_has_deals(report),
         funnel_chart=charts.funnel_chart(stages) if any(s["reached"] for s in stages) else None,
         coverage_chart=charts.coverage_chart(report["reps"], PERIODS[span])
@@ -130,7 +130,7 @@ def pipeline(
 
 @router.get("/velocity", response_class=HTMLResponse)
 def velocity_page(request: Request, who: Who, as_of: str | None = None) -> HTMLResponse:
-    when = _day(as_of, request)
+    when = _day(as_of)
     report = _report(request, who, when, ("velocity", "flow"))
     v, f = report.get("velocity"), report.get("flow")
     return render(
@@ -140,7 +140,7 @@ def velocity_page(request: Request, who: Who, as_of: str | None = None) -> HTMLR
         v=v,
         f=f,
         as_of=when,
-        span=_span(request, who),
+        dates=_dates(request, who),
         has_deals=_has_deals(report),
         stage_chart=charts.stage_time_chart(v["stage_times"]) if v and v["stage_times"] else None,
         cfd_chart=charts.cumulative_flow_chart(f)
@@ -156,7 +156,7 @@ def velocity_page(request: Request, who: Who, as_of: str | None = None) -> HTMLR
 def waterfall_page(
     request: Request, who: Who, as_of: str | None = None, period: str | None = None
 ) -> HTMLResponse:
-    when, span = _day(as_of, request), _period(period)
+    when, span = _day(as_of), _period(period)
     report = _report(request, who, when, ("waterfall",), period=span)
     w = report["waterfall"]
     return render(
@@ -166,7 +166,8 @@ def waterfall_page(
         as_of=when,
         period=span,
         period_name=PERIODS[span],
-        span=_span(request, who),
+        window=PERIOD_WINDOWS[span],
+        dates=_dates(request, who),
         labels=charts.WATERFALL_LABELS,
         ids_listed=IDS_LISTED,
         chart=charts.waterfall_chart(w) if any(b["deals"] for b in w["bars"]) else None,
@@ -228,7 +229,7 @@ def pareto_page(
             "Top performers ranks a team's reps by won value and compares the top fifth with "
             "the rest: it is your manager's page.",
         )
-    when = _day(as_of, request)
+    when = _day(as_of)
     report = _report(request, who, when, ("pareto",))
     today = _rate_text(report["win_rate"])
     # (id, name) by name: the form shows names and sends ids.
@@ -247,7 +248,7 @@ def pareto_page(
         r=report,
         p=p,
         as_of=when,
-        span=_span(request, who),
+        dates=_dates(request, who),
         chart=charts.pareto_chart(p) if any(c["won_value"] for c in p["curve"]) else None,
         compared=COMPARED_FIGURES,
         whatif_labels=WHATIF_LABELS,

@@ -13,6 +13,7 @@ from fastapi.templating import Jinja2Templates
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from rightturn.analytics.definitions import FIGURES
 from rightturn.analytics.snapshot import as_of_datetime
 from rightturn.associate.review import (
     review_queue,
@@ -21,6 +22,7 @@ from rightturn.crm import queries
 from rightturn.crm.model import Rep
 from rightturn.crm.store import Store
 from rightturn.errors import ParseError
+from rightturn.web import figures
 from rightturn.web.security import (
     CSRF_FIELD,
     Viewer,
@@ -28,8 +30,13 @@ from rightturn.web.security import (
     csrf_token,
     viewer,
 )
+from rightturn.web.zone import day_start, local_time, showing, zones_of
 
 templates = Jinja2Templates(directory=Path(__file__).parent.parent / "templates")
+# Every figure's name, meaning and format from one registry (the _figures.html macros read them).
+templates.env.globals.update(figures=FIGURES, show=figures.show, tooltip=figures.tooltip)
+# Stored times are UTC; pages show them in the viewer's zone (`render` sets it around a page).
+templates.env.filters["local_time"] = local_time
 public = APIRouter(include_in_schema=False)
 router = APIRouter(include_in_schema=False, dependencies=[Depends(viewer), Depends(csrf_protect)])
 Who = Annotated[Viewer, Depends(viewer)]
@@ -51,7 +58,11 @@ def render(request: Request, name: str, http_status: int = 200, **context: Any) 
     )
     if who is not None and "review_waiting" not in context:
         context["review_waiting"] = review_queue(store_of(request), limit=0, scope=who.scope).total
-    return templates.TemplateResponse(request, name, context, status_code=http_status)
+    # Signed in: times in the viewer's zone, named once in the page's footer.
+    shown = zones_of(request).viewer if who is not None else "UTC"
+    context.setdefault("time_zone", shown if who is not None else None)
+    with showing(shown):
+        return templates.TemplateResponse(request, name, context, status_code=http_status)
 
 
 def url_with(request: Request, **changes: Any) -> str:
@@ -86,15 +97,27 @@ def rep_choices(s: Session, who: Viewer) -> list[dict[str, Any]]:
     """The reps a filter menu offers; none (the menu is hidden) beyond what fits a menu —
     an admin of a large org filters by rep from the rep's own page instead."""
     if who.scope.rep_ids is not None and len(who.scope.rep_ids) <= MAX_REP_CHOICES:
-        return queries.list_reps(s, who.scope)
+        return queries.list_reps(s, who.scope, sellers_only=True)
     if (s.scalar(select(func.count()).select_from(Rep)) or 0) <= MAX_REP_CHOICES:
-        return queries.list_reps(s, who.scope)
+        return queries.list_reps(s, who.scope, sellers_only=True)
     return []
 
 
 def as_of_day(value: str | None) -> datetime:
-    """The end of the ``as_of`` day (now when absent), as every analysis takes it."""
+    """The end of the ``as_of`` day (now when absent), as every analysis takes it: a UTC day,
+    as the CLI's --as-of and the API's as_of are, so the panel's figures match theirs."""
+    return as_of_datetime(parse_day(value, "as_of") if value else None)
+
+
+def parse_day(value: str, name: str) -> date:
+    """A ``YYYY-MM-DD`` query value, else a ParseError naming the parameter."""
     try:
-        return as_of_datetime(date.fromisoformat(value) if value else None)
+        return date.fromisoformat(value)
     except ValueError:
-        raise ParseError(f"as_of={value!r} is not a date like 2026-05-04") from None
+        raise ParseError(f"{name}={value!r} is not a date like 2026-05-04") from None
+
+
+def local_day(value: str, request: Request, name: str) -> datetime:
+    """The start of the day ``value`` in the viewer's zone: a filter on shown times (the
+    activity log's since and until) takes the days those times show."""
+    return day_start(parse_day(value, name), zones_of(request).viewer)

@@ -7,6 +7,7 @@ from fastapi.responses import HTMLResponse
 
 from rightturn.analytics.activity import week_over_week
 from rightturn.analytics.pipeline import open_by_stage, quiet_deals
+from rightturn.analytics.span import data_span
 from rightturn.associate.review import (
     review_queue,
 )
@@ -19,6 +20,7 @@ from rightturn.web.pages.base import (
     router,
     store_of,
 )
+from rightturn.web.pages.own import is_rep
 
 
 @router.get("/", response_class=HTMLResponse)
@@ -26,16 +28,26 @@ def home(request: Request, who: Who, as_of: str | None = None) -> HTMLResponse:
     when = as_of_day(as_of)
     with store_of(request).session() as s:
         wow = week_over_week(s, who.scope, as_of=when)
+        dates = data_span(s, who.scope)
         stages = open_by_stage(s, who.scope)
         quiet, quiet_total = quiet_deals(s, who.scope, as_of=when, limit=15)
+        if dates.before(when):  # today's open deals were not open then: say so, show none
+            stages, quiet, quiet_total = [], [], 0
         captured = queries.list_activities(s, who.scope, limit=1).items
+        # A rep's home is their week, titled with their name; a manager's is the team's.
+        rep_id = who.account.rep_id if is_rep(who) else None
+        me = queries.get_rep(s, who.scope, rep_id) if rep_id else None
     waiting = review_queue(store_of(request), limit=0, scope=who.scope).total
     return render(
         request,
         "home.html",
         as_of=when,
+        dates=dates,
         wow=wow,
-        week_chart=charts.week_over_week_chart(wow.this_week, wow.last_week)
+        me=me,
+        week_chart=charts.week_over_week_chart(
+            wow.this_week, wow.last_week, f"{me['name']}'s activity" if me else "Team activity"
+        )
         if any(wow.this_week.values()) or any(wow.last_week.values())
         else None,
         stages=stages,
