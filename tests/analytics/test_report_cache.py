@@ -10,9 +10,10 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from rightturn.analytics.cache import ReportCache, cached_metrics_report
+from rightturn.analytics.cache import ReportCache, cached_metrics_report, report_cache
 from rightturn.analytics.report import SECTIONS, metrics_report
 from rightturn.analytics.snapshot import as_of_datetime
 from rightturn.associate.review import resolve
@@ -25,7 +26,10 @@ from rightturn.crm.model import Activity, Contact, ContactEmail, Opportunity, Re
 from rightturn.crm.scope import Scope
 from rightturn.crm.settings import data_version
 from rightturn.crm.store import Store
+from rightturn.crm.users import add_user
 from rightturn.simulate import simulate_org
+from rightturn.web.app import create_app
+from tests.web.conftest import PASSWORD, sign_in
 
 # Builds a small org per backend.
 pytestmark = pytest.mark.slow
@@ -241,3 +245,19 @@ def test_the_cache_keeps_the_most_recently_used_within_its_bounds() -> None:
     assert big["blob"] and cache.size <= 10_000
     cache.get("huge", lambda: {"blob": "x" * 20_000})  # larger than the cache: not kept
     assert cache.size <= 10_000 and len(cache) <= 3
+
+
+def test_the_pages_default_day_is_today_and_shares_its_entry(loaded: Store) -> None:
+    """Without ``as_of`` a page is as of the end of today, not this second: the same report as
+    the same date sent from its form, and one cache entry for the whole day."""
+    add_user(loaded, "admin@example.com", PASSWORD, role="admin")
+    client = TestClient(create_app(loaded), base_url="https://testserver")
+    assert sign_in(client, "admin@example.com").status_code == 303
+    report_cache.clear()
+    hits = report_cache.hits
+    default = client.get("/waterfall")
+    today = datetime.now(UTC).date().isoformat()
+    dated = client.get("/waterfall", params={"as_of": today})
+    assert default.status_code == dated.status_code == 200
+    assert len(report_cache) == 1 and report_cache.hits == hits + 1
+    assert f'value="{today}"' in default.text
