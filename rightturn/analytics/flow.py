@@ -81,6 +81,8 @@ def flow(snap: Snapshot, *, weeks: int = 26) -> dict[str, Any]:
     recent = closed[closed["closed_at"] > start]
     week = ((recent["closed_at"] - start).dt.total_seconds() // (7 * 86400)).clip(upper=weeks - 1)
     per_week = recent.groupby(week).size().reindex(range(weeks), fill_value=0)
+    # Won and lost apart, so the chart can draw each in its colour.
+    won_week = (recent["status"] == "won").groupby(week).sum().reindex(range(weeks), fill_value=0)
     cycle = (recent["closed_at"] - recent["created_at"]).dt.total_seconds() / 86400
     wip_total = [sum(v for k, v in row.items() if k != "week_end") for row in wip_rows]
     avg_wip = sum(wip_total) / len(wip_total) if wip_total else 0.0
@@ -92,8 +94,13 @@ def flow(snap: Snapshot, *, weeks: int = 26) -> dict[str, Any]:
         "stages": snap.open_stages,
         "wip": wip_rows,
         "throughput": [
-            {"week_end": ends[i].date().isoformat(), "closed": int(n)}
-            for i, n in enumerate(per_week.tolist())
+            {
+                "week_end": ends[i].date().isoformat(),
+                "closed": int(n),
+                "won": int(w),
+                "lost": int(n) - int(w),
+            }
+            for i, (n, w) in enumerate(zip(per_week.tolist(), won_week.tolist(), strict=True))
         ],
         "throughput_per_week": _num(throughput, 2),
         "cycle_days_mean": _num(cycle.mean(), 1) if len(cycle.dropna()) else None,

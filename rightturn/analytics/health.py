@@ -24,7 +24,7 @@ import pandas as pd
 from sqlalchemy import func, or_, select, union
 from sqlalchemy.orm import Session
 
-from rightturn.analytics.metrics import _num, summary
+from rightturn.analytics.metrics import _num, headline
 from rightturn.analytics.snapshot import Snapshot
 from rightturn.crm.deals import deal_rows
 from rightturn.crm.model import Activity, BuyerAction, Opportunity, OpportunityContact
@@ -225,7 +225,7 @@ def velocity(s: Session, snap: Snapshot, *, limit: int | None = None) -> dict[st
     open_["days_in_stage"] = (pd.Timestamp(snap.as_of) - entered).dt.total_seconds() / 86400
     open_["stage_p90"] = open_["stage"].map(p90).astype(float)
     stalled = open_[open_["days_in_stage"] > open_["stage_p90"]]
-    overall = summary(snap.closed, snap.open)
+    overall = headline(snap)  # the same figures as every page's, over all closed deals
     rate, deal, cycle = overall["win_rate"], overall["avg_deal"], overall["cycle_days_median"]
     per_day = len(open_) * rate * deal / cycle if rate and deal and cycle else None
     by_deal = stalled.set_index("opportunity_id")

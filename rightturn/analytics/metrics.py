@@ -38,6 +38,7 @@ __all__ = [
     "SHRINK",
     "STUFFED",
     "conversion",
+    "headline",
     "period_bounds",
     "pipeline_metrics",
     "rep_table",
@@ -113,6 +114,16 @@ def summary(closed: pd.DataFrame, open_: pd.DataFrame) -> dict[str, Any]:
         "cycle_days_lost_median": _num(cycle_lost.median(), 1) if len(cycle_lost) else None,
         "cycle_days_lost_p90": _num(cycle_lost.quantile(0.9), 1) if len(cycle_lost) else None,
     }
+
+
+def headline(snap: Snapshot, period: str | None = None) -> dict[str, Any]:
+    """The :func:`summary` of the deals closed in the period so far (``Q``/``M``), or of every
+    deal closed by ``as_of`` (None): the one place every page reads its win rate, average won
+    deal and sales cycle from (named per window in :mod:`rightturn.analytics.definitions`)."""
+    key = ("headline", period)
+    if key not in snap.memo:
+        snap.memo[key] = summary(_closed_in(snap, period), snap.open)
+    return dict(snap.memo[key])
 
 
 def shrunk_win_rate(won: pd.Series, lost: pd.Series, prior: pd.Series) -> pd.Series:
@@ -250,11 +261,14 @@ def pipeline_metrics(
     out: dict[str, Any] = {
         "as_of": snap.as_of.isoformat(),
         "period": period,
-        **summary(closed, snap.open),
+        **headline(snap, period),
     }
     if period:
         start, end = period_bounds(snap.as_of.date(), period)
         out["period_start"], out["period_end"] = start.isoformat(), end.isoformat()
+        # The same figures over every closed deal, which the other pages show: a page showing
+        # the period's can say both, named apart.
+        out["all_closed"] = headline(snap)
     reps = rep_table(snap, period)
     out["top20_revenue_share"] = _top20_share(reps)
     out["stage_conversion"] = conversion(snap)

@@ -17,6 +17,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import datetime
 from typing import Any
 
@@ -24,22 +25,28 @@ import pandas as pd
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from rightturn.analytics.metrics import _num, conversion, rep_table
+from rightturn.analytics.metrics import _cycle, _num, conversion, rep_table
 from rightturn.analytics.snapshot import Snapshot
 from rightturn.crm.model import Activity, BuyerAction
 from rightturn.crm.scope import Scope
 from rightturn.errors import ParseError
 
 __all__ = [
+    "RATE_BOUNDS",
     "WHATIF_METRICS",
     "activity_counts",
     "pareto",
     "prospecting_need",
     "whatif_change",
+    "whatif_rates",
     "whatif_top",
+    "win_rate_input",
 ]
 
 WHATIF_METRICS = ("win_rate", "avg_deal")
+# The win rates a what-if takes: no team wins none or all of its deals, and at 1e-9 the
+# pipeline "needed" is a number with eighteen digits that means nothing.
+RATE_BOUNDS = (0.01, 0.99)
 _RESPONSES = ("reply", "call_back", "meeting_accepted")
 
 
@@ -88,8 +95,9 @@ def _features(s: Session, snap: Snapshot, scope: Scope | None = None) -> pd.Data
     months = span_days / 30.44
     ends = deals["closed_at"].fillna(pd.Timestamp(snap.as_of))
     deal_days = ((ends - deals["created_at"]).dt.total_seconds() / 86400).clip(lower=0)
-    closed = snap.closed
-    cycle = (closed["closed_at"] - closed["created_at"]).dt.total_seconds() / 86400
+    # The sales cycle as every page defines it: days from creation to a win.
+    won = snap.closed[snap.closed["status"] == "won"]
+    cycle = _cycle(won)
     out = pd.DataFrame(index=reps.index)
     out["name"] = reps["name"]
     out["won_value"] = reps["won_value"]
@@ -101,7 +109,7 @@ def _features(s: Session, snap: Snapshot, scope: Scope | None = None) -> pd.Data
         outbound > 0
     )
     out["deals_at_once"] = deal_days.groupby(deals["owner_rep_id"]).sum() / span_days
-    out["cycle_days"] = cycle.groupby(closed["owner_rep_id"]).median()
+    out["cycle_days"] = cycle.groupby(won["owner_rep_id"]).median()
     out["avg_deal"] = reps["avg_deal"]
     out["win_rate"] = reps["win_rate"]
     out["closed"] = reps["won"] + reps["lost"]
@@ -199,25 +207,72 @@ def whatif_top(snap: Snapshot, features: pd.DataFrame, metric: str) -> dict[str,
     }
 
 
+def win_rate_input(name: str, value: str | float) -> float:
+    """A win rate as a person writes it, ``33%`` or ``0.33``, within :data:`RATE_BOUNDS`;
+    ``name`` says which rate in the refusal ("today's win rate")."""
+    text = str(value).strip()
+    percent = text.endswith("%")
+    try:
+        number = float(text.rstrip("%").strip().replace(",", "."))
+    except ValueError:
+        number = math.nan
+    if not math.isfinite(number):
+        raise ParseError(f"{name} {text!r} is not a number: write a win rate like 33% or 0.33")
+    if percent:
+        number /= 100
+    elif number > 1:
+        hint = f" (for {number:g}% write {number:g}% or {number / 100:g})" if number <= 100 else ""
+        raise ParseError(
+            f"{name} {text!r} is not a win rate between 0 and 1: write 33% or 0.33{hint}"
+        )
+    low, high = RATE_BOUNDS
+    if not low <= number <= high:
+        raise ParseError(
+            f"{name} {text!r} is {'below' if number < low else 'above'} "
+            f"{low if number < low else high:.0%}: no team wins "
+            f"{'none' if number < low else 'all'} of its deals, so give a rate from "
+            f"{low:.0%} to {high:.0%}"
+        )
+    return number
+
+
+def whatif_rates(
+    before: str | float, after: str | float, allow_decrease: bool
+) -> tuple[float, float]:
+    """Today's rate and the target, bounded; the target above today's unless a decrease is
+    asked for (a lower target is more often a typing slip than a question)."""
+    low = win_rate_input("today's win rate", before)
+    high = win_rate_input("the target win rate", after)
+    if high == low:
+        raise ParseError(f"the target win rate {high:.0%} is today's: give a different target")
+    if high < low and not allow_decrease:
+        raise ParseError(
+            f"the target win rate {high:.0%} is below today's {low:.0%}: give a higher target, "
+            "or ask for a decrease to see what a drop costs"
+        )
+    return low, high
+
+
 def whatif_change(
     snap: Snapshot,
     *,
     metric: str = "win_rate",
-    before: float,
-    after: float,
+    before: str | float,
+    after: str | float,
     team_id: str | None = None,
+    allow_decrease: bool = False,
 ) -> dict[str, Any]:
     """What moving ``metric`` from ``before`` to ``after`` is worth for the org or a team.
 
+    The rates are written as a person does (``33%``, ``0.33``), from 1% to 99%, the target
+    above today's unless ``allow_decrease``: the CLI, the API and the panel refuse alike.
     Same closed deals, a different win rate: revenue = closed deals x rate x average deal.
     Same annual quota: pipeline needed = quota / rate, qualified opportunities per month =
     quota / average deal / rate / 12.
     """
     if metric != "win_rate":
         raise ParseError("what-if by change supports --metric win_rate")
-    for name, value in (("--from", before), ("--to", after)):
-        if not 0 < value <= 1:
-            raise ParseError(f"{name} {value} is not a win rate between 0 and 1 (e.g. 0.33)")
+    before, after = whatif_rates(before, after, allow_decrease)
     deals = snap.deals if team_id is None else snap.deals[snap.deals["team_id"] == team_id]
     reps = snap.reps if team_id is None else snap.reps[snap.reps["team_id"] == team_id]
     if team_id is not None and not len(reps):

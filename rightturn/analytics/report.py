@@ -20,6 +20,7 @@ from rightturn.analytics.performers import (
     pareto,
     prospecting_need,
     whatif_change,
+    whatif_rates,
 )
 from rightturn.analytics.snapshot import as_of_datetime, load_snapshot
 from rightturn.crm.scope import Scope
@@ -95,21 +96,29 @@ def whatif_report(
     scope: Scope | None = None,
     *,
     metric: str,
-    before: float,
-    after: float,
+    before: str | float,
+    after: str | float,
     team: str | None = None,
     as_of: date | None = None,
+    allow_decrease: bool = False,
 ) -> dict[str, Any]:
     """``rightturn whatif``: the value of moving a metric for the org or a team.
 
     ``team`` is the team's id or name as a person writes it (``East 1``, ``east-1``); the result
-    names it twice: ``team_id`` and ``team`` (its name).
+    names it twice: ``team_id`` and ``team`` (its name). The rates are checked first (``33%`` or
+    ``0.33``, 1% to 99%, the target above today's unless ``allow_decrease``), before any read.
     """
+    whatif_rates(before, after, allow_decrease)  # refused before the data is read
     scope = scope or Scope.everything()
     with store.session() as s:
         found = find_team(s, team, scope) if team else None
         snap = load_snapshot(s, scope, as_of_datetime(as_of))
     result = whatif_change(
-        snap, metric=metric, before=before, after=after, team_id=found.team_id if found else None
+        snap,
+        metric=metric,
+        before=before,
+        after=after,
+        team_id=found.team_id if found else None,
+        allow_decrease=allow_decrease,
     )
     return {**result, "team": found.name if found else None}

@@ -215,12 +215,22 @@ def _pareto_line(p: dict[str, Any]) -> str:
     )
 
 
+def _signed_money(value: float) -> str:
+    """A difference in dollars with its sign: +$1,000 or -$1,000 (a lower target costs)."""
+    return ("-" if value < 0 else "+") + money(abs(value))
+
+
 @app.command()
 @errors
 def whatif(
     metric: Annotated[str, typer.Option(help="The metric to move (win_rate).")] = "win_rate",
-    from_: Annotated[float, typer.Option("--from", help="Today's value, e.g. 0.33.")] = 0.0,
-    to: Annotated[float, typer.Option(help="The value to reach, e.g. 0.5.")] = 0.0,
+    from_: Annotated[
+        str, typer.Option("--from", help="Today's win rate: 33% or 0.33 (1% to 99%).")
+    ] = "",
+    to: Annotated[str, typer.Option(help="The win rate to reach: 40% or 0.4 (1% to 99%).")] = "",
+    decrease: Annotated[
+        bool, typer.Option("--decrease", help="Allow a target below today's (what a drop costs).")
+    ] = False,
     team: Annotated[
         str | None, typer.Option(help='A team, by name ("East 1") or id (default: everyone).')
     ] = None,
@@ -229,7 +239,8 @@ def whatif(
     db: DbOption = None,
 ) -> None:
     """What moving the win rate from x to y is worth: revenue from the same closed deals, and the
-    pipeline and qualified opportunities a month no longer needed for the same quota."""
+    pipeline and qualified opportunities a month no longer needed for the same quota. The rates
+    are bounded as in the panel: 1% to 99%, the target above today's unless --decrease."""
     from rightturn.analytics.report import whatif_report
 
     result = whatif_report(
@@ -239,33 +250,35 @@ def whatif(
         after=to,
         team=team,
         as_of=day(as_of, "--as-of"),
+        allow_decrease=decrease,
     )
     if as_json:
         print(json.dumps(result, indent=2))
         return
     who = f"team {result['team']}" if result["team"] else "the whole org"
-    table = Table(title=f"Win rate {from_:.0%} -> {to:.0%} for {who}")
+    low, high = result["from"], result["to"]
+    table = Table(title=f"Win rate {low:.0%} -> {high:.0%} for {who}")
     table.add_column("")
-    table.add_column(f"at {from_:.0%}", justify="right")
-    table.add_column(f"at {to:.0%}", justify="right")
+    table.add_column(f"at {low:.0%}", justify="right")
+    table.add_column(f"at {high:.0%}", justify="right")
     table.add_column("difference", justify="right")
     table.add_row(
         f"revenue from the same {result['closed_deals']:,} closed deals",
         money(result["revenue_from"]),
         money(result["revenue_to"]),
-        money(result["revenue_gain"]),
+        _signed_money(result["revenue_gain"]),
     )
     table.add_row(
         f"pipeline needed for the {money(result['annual_quota'])} annual quota",
         money(result["pipeline_needed_from"]),
         money(result["pipeline_needed_to"]),
-        "-" + money(result["pipeline_no_longer_needed"]),
+        _signed_money(-result["pipeline_no_longer_needed"]),
     )
     table.add_row(
         "qualified opportunities needed a month",
         str(result["qualified_per_month_from"]),
         str(result["qualified_per_month_to"]),
-        f"-{result['qualified_per_month_saved']}",
+        f"{-result['qualified_per_month_saved']:+,.1f}",
     )
     console.print(table)
     console.print(f"Average deal {money(result['avg_deal'])}, from the closed deals' history.")

@@ -268,7 +268,7 @@ def test_whatif_change_math() -> None:
     assert out["revenue_gain"] == pytest.approx(3 * 0.25 * 1000)
     assert out["pipeline_no_longer_needed"] == pytest.approx(120_000 / 0.25 - 120_000 / 0.5)
     assert out["qualified_per_month_saved"] == pytest.approx(40 - 20)
-    with pytest.raises(ValueError, match="between 0 and 1"):
+    with pytest.raises(ValueError, match="below 1%"):
         whatif_change(snap, before=0, after=0.5)
 
 

@@ -1,0 +1,281 @@
+"""What each figure the panel shows means: one registry, read by the pages, their tooltips and
+the glossary (``/glossary``), so a figure's name and meaning cannot drift between pages.
+
+Each :class:`Figure` says what it counts, over which window, in which unit, and which domain
+function computes it (``source``). A figure shown over two windows is two entries, named apart
+("Win rate, this quarter" and "Win rate, all closed deals"): the same name never stands for two
+numbers. Terms a manager may not know (P90, WIP, Little's law) are entries too, with no window.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = ["FIGURES", "PERIOD_WINDOWS", "WINDOWS", "Figure", "period_key"]
+
+WINDOWS = {
+    "quarter": "deals closed from the quarter's first day to the as-of date",
+    "month": "deals closed from the month's first day to the as-of date",
+    "to_date": "every deal closed by the as-of date, since the data starts",
+    "as_of": "at the end of the as-of date",
+    "26_weeks": "the 26 weeks up to the as-of date",
+    "7_days": "the 7 days up to the as-of date, against the 7 days before",
+}
+PERIOD_WINDOWS = {"Q": "quarter", "M": "month"}
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One figure (or term): its key, the name a person reads, what it counts, its window
+    (a key of :data:`WINDOWS`, or None for a term), its unit and the function computing it."""
+
+    key: str
+    name: str
+    counts: str
+    window: str | None
+    unit: str
+    source: str = ""
+
+    @property
+    def window_text(self) -> str:
+        return WINDOWS[self.window] if self.window else ""
+
+    @property
+    def tooltip(self) -> str:
+        """The one-line meaning shown on hover and read by screen readers."""
+        over = f" Over {self.window_text}." if self.window else ""
+        return f"{self.counts}.{over}"
+
+
+def period_key(base: str, period: str | None) -> str:
+    """The key of ``base`` over a period (``Q``/``M``), or over all closed deals (None)."""
+    return base if period is None else f"{base}_{PERIOD_WINDOWS[period]}"
+
+
+_SUMMARY = "rightturn.analytics.metrics.summary"
+_WIN = "Deals won ÷ deals closed (won + lost), by count"
+_DEAL = "The mean amount of the deals won"
+_CYCLE = "Median days from a deal's creation to its win (lost deals are not counted)"
+_WON_VALUE = "The amounts of the deals won, added up"
+
+_WINDOWED = [
+    # (base key, name, counts): one entry per window, named with the window.
+    ("win_rate", "Win rate", _WIN),
+    ("avg_deal", "Average won deal", _DEAL),
+    ("cycle_days_median", "Sales cycle", _CYCLE),
+    ("won_value", "Won value", _WON_VALUE),
+]
+_WINDOW_NAMES = {"to_date": "all closed deals", "quarter": "this quarter", "month": "this month"}
+_UNITS = {"win_rate": "%", "avg_deal": "USD", "cycle_days_median": "days", "won_value": "USD"}
+
+
+def _windowed() -> list[Figure]:
+    out = []
+    for base, name, counts in _WINDOWED:
+        for window, words in _WINDOW_NAMES.items():
+            key = base if window == "to_date" else f"{base}_{window}"
+            out.append(Figure(key, f"{name}, {words}", counts, window, _UNITS[base], _SUMMARY))
+    return out
+
+
+_FIGURES = [
+    *_windowed(),
+    Figure(
+        "open_value",
+        "Open pipeline",
+        "The amounts of the deals still open, added up",
+        "as_of",
+        "USD",
+        _SUMMARY,
+    ),
+    Figure("open", "Open deals", "Deals neither won nor lost", "as_of", "deals", _SUMMARY),
+    Figure(
+        "coverage",
+        "Coverage",
+        "Open pipeline expected to close by the period's end ÷ the quota still to close in it "
+        "(the period's share of the annual quota, less what was won in it so far)",
+        "as_of",
+        "x",
+        "rightturn.analytics.metrics.rep_table",
+    ),
+    Figure(
+        "required_coverage",
+        "Coverage needed",
+        "1 ÷ the rep's own win rate over all their closed deals, pulled toward their team's "
+        "while they have few: a rep who wins 1 in 4 needs 4x",
+        "to_date",
+        "x",
+        "rightturn.analytics.metrics.shrunk_win_rate",
+    ),
+    Figure(
+        "stage_conversion",
+        "Stage conversion",
+        "Deals that reached the next stage ÷ deals that reached this one; a deal reached every "
+        "stage up to the furthest it entered, a won deal all of them",
+        "to_date",
+        "%",
+        "rightturn.analytics.metrics.conversion",
+    ),
+    Figure(
+        "sales_velocity",
+        "Sales velocity",
+        "What the open pipeline turns into revenue a month: open deals × win rate × average won "
+        "deal ÷ sales cycle (days) × 30, the last three over all closed deals",
+        "to_date",
+        "USD a month",
+        "rightturn.analytics.health.velocity",
+    ),
+    Figure(
+        "stalled",
+        "Stalled deals",
+        "Open deals in their current stage longer than that stage's P90 (longer than 9 in 10 "
+        "deals that moved on from it)",
+        "as_of",
+        "deals",
+        "rightturn.analytics.health.velocity",
+    ),
+    Figure(
+        "time_in_stage",
+        "Time in stage",
+        "Days a deal spent in a stage before moving on, median and P90, over stays that ended",
+        "to_date",
+        "days",
+        "rightturn.analytics.health.stage_times",
+    ),
+    Figure(
+        "throughput",
+        "Throughput",
+        "Deals closed (won or lost) a week, on average, empty weeks included",
+        "26_weeks",
+        "deals a week",
+        "rightturn.analytics.flow.flow",
+    ),
+    Figure(
+        "wip",
+        "Work in progress (WIP)",
+        "Deals open at a week's end, on average",
+        "26_weeks",
+        "deals",
+        "rightturn.analytics.flow.flow",
+    ),
+    Figure(
+        "time_to_close",
+        "Time to close",
+        "Mean weeks from a deal's creation to its close, won or lost (what Little's law needs; "
+        "the sales cycle counts wins only, by the median)",
+        "26_weeks",
+        "weeks",
+        "rightturn.analytics.flow.flow",
+    ),
+    Figure(
+        "top20_revenue_share",
+        "Top 20% of reps' share of won value",
+        "Won value of the fifth of reps who won most (at least one rep) ÷ all won value",
+        "to_date",
+        "%",
+        "rightturn.analytics.performers.pareto",
+    ),
+    Figure(
+        "emails_per_month",
+        "Emails sent a month",
+        "Outbound emails ÷ months since the first deal, per rep",
+        "to_date",
+        "emails",
+        "rightturn.analytics.performers.pareto",
+    ),
+    Figure(
+        "calls_per_month",
+        "Calls made a month",
+        "Outbound calls ÷ months since the first deal, per rep",
+        "to_date",
+        "calls",
+        "rightturn.analytics.performers.pareto",
+    ),
+    Figure(
+        "meetings_per_month",
+        "Meetings booked a month",
+        "Meetings the rep booked ÷ months since the first deal, per rep",
+        "to_date",
+        "meetings",
+        "rightturn.analytics.performers.pareto",
+    ),
+    Figure(
+        "buyer_response_rate",
+        "Buyer responses per outbound activity",
+        "Replies, call-backs and accepted meetings ÷ outbound emails, calls and meetings, per rep",
+        "to_date",
+        "%",
+        "rightturn.analytics.performers.pareto",
+    ),
+    Figure(
+        "deals_at_once",
+        "Deals worked at once",
+        "Days each of the rep's deals was open, added up ÷ days since the first deal",
+        "to_date",
+        "deals",
+        "rightturn.analytics.performers.pareto",
+    ),
+    Figure(
+        "win_rate_per_rep",
+        "Win rate, average per rep",
+        "Each rep's win rate (deals won ÷ deals closed), averaged over the reps of the group",
+        "to_date",
+        "%",
+        "rightturn.analytics.performers.pareto",
+    ),
+    Figure(
+        "avg_deal_per_rep",
+        "Average won deal, average per rep",
+        "Each rep's mean won amount, averaged over the reps of the group",
+        "to_date",
+        "USD",
+        "rightturn.analytics.performers.pareto",
+    ),
+    Figure(
+        "cycle_days_per_rep",
+        "Sales cycle, average per rep",
+        "Each rep's median days from creation to win, averaged over the reps of the group",
+        "to_date",
+        "days",
+        "rightturn.analytics.performers.pareto",
+    ),
+    *(
+        Figure(
+            f"{kind}_7_days",
+            f"{label}, last 7 days",
+            counts,
+            "7_days",
+            unit,
+            "rightturn.analytics.activity.week_over_week",
+        )
+        for kind, label, counts, unit in (
+            ("email", "Emails", "Emails sent and received", "emails"),
+            ("call", "Calls", "Calls made and taken", "calls"),
+            ("meeting", "Meetings", "Meetings held", "meetings"),
+            (
+                "buyer_responses",
+                "Buyer responses",
+                "Replies, call-backs, accepted meetings and stage advances from buyers",
+                "responses",
+            ),
+        )
+    ),
+    Figure(
+        "p90",
+        "P90",
+        "The 90th percentile: 9 in 10 values are below it, so it shows the slow tail a median "
+        "hides",
+        None,
+        "",
+    ),
+    Figure(
+        "littles_law",
+        "Little's law",
+        "In a steady pipeline, deals in progress = deals closed a week × weeks each takes; more "
+        "in progress than that means deals pile up, fewer that the pipeline drains",
+        None,
+        "",
+    ),
+]
+
+FIGURES: dict[str, Figure] = {f.key: f for f in _FIGURES}
