@@ -273,14 +273,24 @@ def test_a_manager_reads_the_pipeline_analytics(web: Web, server: str, browser) 
 
 
 def test_a_rep_sees_only_their_own(web: Web, server: str, browser) -> None:  # type: ignore[no-untyped-def]
-    page = _sign_in(browser, server, web.emails["rep_a"])
-    assert page.locator("h1").inner_text() == "Your week"
-    _navigate(page, "nav >> text=Reps")
-    assert page.locator("#reps tbody tr").count() == 1
     from sqlalchemy import select
 
-    from rightturn.crm.model import Opportunity
+    from rightturn.crm.model import Opportunity, Rep
 
+    page = _sign_in(browser, server, web.emails["rep_a"])
+    with web.store.session() as s:
+        name = s.get(Rep, web.rep_a).name
+    assert page.locator("h1").inner_text() == f"{name}: your week"
+    # A rep's nav holds their own pages, none of the team's.
+    for team_page in ("/reps", "/pipeline", "/pareto"):
+        assert page.locator(f'nav a[href="{team_page}"]').count() == 0
+    _navigate(page, "nav >> text=My pipeline")
+    assert page.locator("h1").inner_text() == f"{name}: your pipeline"
+    assert page.locator("[data-metric=coverage] .tile-value").is_visible()
+    _shot(page, "rep-pipeline")
+    _navigate(page, "nav >> text=Needs attention")
+    assert page.locator("#my-deals tbody tr").count() > 0
+    _shot(page, "rep-deals")
     with web.store.session() as s:
         theirs = s.scalar(
             select(Opportunity.opportunity_id).where(Opportunity.owner_rep_id == web.rep_b)
