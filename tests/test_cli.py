@@ -314,3 +314,28 @@ def test_review_pages_filters_and_files_a_contacts_items(tmp_path: Path) -> None
     assert code == 0 and "Filed 7 waiting items" in out  # Carol's six with Alice, one with Bob
     code, out = run("review", "--db", url, "--kind", "call")
     assert code == 0 and "1-2 of 2 threads" in out
+
+
+def test_org_and_user_time_zones_are_shown_set_and_refused_by_name(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'tz.db'}"
+    assert run("init", "--db", url)[0] == 0
+    code, out = run("org", "timezone", "--db", url)
+    assert code == 0 and "Org time zone: UTC" in out and "no working day" in out
+    code, out = run("org", "timezone", "america/los_angeles", "--db", url)
+    assert code == 0 and "America/Los_Angeles (set by an admin)" in out
+    code, out = run("org", "timezone", "Mars/Olympus", "--db", url)
+    assert code == 2 and "'Mars/Olympus' is not an IANA time zone" in out
+    assert "Europe/Berlin" in out and "Traceback" not in out
+    code, out = run("org", "timezone", "--db", url)
+    assert code == 0 and "Org time zone: America/Los_Angeles" in out  # the refusal changed nothing
+    env = {"RIGHTTURN_PASSWORD": "a long enough secret"}
+    assert run("users", "add", "boss@example.com", "--role", "admin", "--db", url, env=env)[0] == 0
+    code, out = run("users", "timezone", "Boss@example.com", "Asia/Tokyo", "--db", url)
+    assert code == 0 and "boss@example.com reads times in Asia/Tokyo" in out
+    code, out = run("users", "timezone", "boss@example.com", "Asia/Tokio", "--db", url)
+    assert code == 2 and "'Asia/Tokio'" in out and "did you mean Asia/Tokyo" in out
+    code, out = run("users", "timezone", "ghost@example.com", "Asia/Tokyo", "--db", url)
+    assert code == 2 and "no user 'ghost@example.com'" in out
+    assert run("users", "timezone", "boss@example.com", "--db", url)[0] == 2  # no zone, no --clear
+    code, out = run("users", "timezone", "boss@example.com", "--clear", "--db", url)
+    assert code == 0 and "reads times in the org's, America/Los_Angeles" in out

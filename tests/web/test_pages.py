@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import re
-from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, select
 
 from rightturn.crm.model import Activity, Opportunity, Rep
-from rightturn.crm.zones import org_time_zone
 from tests.web.conftest import Web
 
 # Builds or reads whole orgs: outside the fast loop (`pytest -m "not slow and not postgres"`).
@@ -25,10 +23,9 @@ def test_home_shows_the_teams_week_charts_and_quiet_deals(web: Web) -> None:
     # The emails tile counts the team's non-internal emails of the last 7 days.
     with web.store.session() as s:
         team = list(s.scalars(select(Rep.rep_id).where(Rep.team_id == web.team_a)))
-        zone = ZoneInfo(org_time_zone(s))  # the as_of day ends in the org's zone
-    from datetime import datetime, time, timedelta
+    from datetime import UTC, datetime, time, timedelta
 
-    end = datetime.combine(datetime(2026, 6, 30).date(), time.max, tzinfo=zone)
+    end = datetime.combine(datetime(2026, 6, 30).date(), time.max, tzinfo=UTC)
     emails = web.count(
         Activity.rep_id.in_(team),
         Activity.kind == "email",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 
@@ -11,7 +13,7 @@ from rightturn.errors import ParseError
 from rightturn.web.pages.base import (
     PAGE,
     Who,
-    as_of_day,
+    local_day,
     render,
     rep_choices,
     router,
@@ -43,10 +45,9 @@ def activities(
         kind=kind or None,
         status=status or None,
         rep_id=rep_id or None,
-        since=as_of_day(since).replace(hour=0, minute=0, second=0, microsecond=0)
-        if since
-        else None,
-        until=as_of_day(until) if until else None,
+        # Days as the page shows its times: in the viewer's zone.
+        since=local_day(since, request, "since") if since else None,
+        until=local_day(until, request, "until") + timedelta(days=1) if until else None,
     )
     with store_of(request).session() as s:
         page = queries.list_activities(
