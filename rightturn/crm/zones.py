@@ -69,7 +69,7 @@ EVIDENCE_DAYS = 28
 MAX_EVIDENCE = 20_000  # the most recent outbound activities read (a month of a large org)
 NEAR = 1.5  # hours between a rep's estimated offset and a zone's for the rep to count for it
 MIN_EVIDENCE = 20  # outbound emails and calls a rep needs before their hours count
-_inferred: dict[tuple[str, int], str] = {}  # (database, data version) -> zone
+_inferred: dict[str, tuple[int, str]] = {}  # database -> (its data version, the zone inferred)
 
 
 @functools.cache
@@ -144,10 +144,11 @@ def viewer_zone(session: Session, user_id: int | None) -> str:
 def inferred_time_zone(session: Session) -> str:
     """The zone most reps work in, judged by their recent outbound activity (see the module's
     docstring), or UTC. Remembered per database until the data changes."""
-    key = (str(session.get_bind().engine.url), data_version(session))
-    if key not in _inferred:
-        _inferred[key] = _most_reps_zone(_activity_hours(session))
-    return _inferred[key]
+    database, version = str(session.get_bind().engine.url), data_version(session)
+    known = _inferred.get(database)
+    if known is None or known[0] != version:
+        known = _inferred[database] = (version, _most_reps_zone(_activity_hours(session)))
+    return known[1]
 
 
 def _activity_hours(session: Session) -> Counter[tuple[str, datetime]]:

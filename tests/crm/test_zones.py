@@ -128,3 +128,18 @@ def test_a_set_zone_wins_and_a_users_own_zone_wins_over_the_orgs(store: Store) -
         assert set_user_time_zone(s, "boss@example.com", None) is None
     with store.session() as s:
         assert viewer_zone(s, user_id) == "Europe/Berlin"
+
+
+def test_the_inferred_zone_is_remembered_until_the_data_changes(store: Store) -> None:
+    with store.session() as s:
+        _work(s, "LA0", "America/Los_Angeles")
+        bump_data_version(s)
+    with store.session() as s:
+        assert inferred_time_zone(s) == "America/Los_Angeles"
+        for n in range(3):
+            _work(s, f"NY{n}", "America/New_York")
+    with store.session() as s:
+        assert inferred_time_zone(s) == "America/Los_Angeles"  # not read again: same version
+        bump_data_version(s)
+    with store.session() as s:
+        assert inferred_time_zone(s) == "America/New_York"
