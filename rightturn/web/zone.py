@@ -66,10 +66,15 @@ def showing(zone: str) -> Iterator[None]:
         _shown.reset(token)
 
 
-def local_time(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
-    """A stored time in the viewer's zone; a dash for none. Naive values are UTC (as stored)."""
-    if value is None:
+def local_time(value: datetime | date | str | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    """A stored time in the viewer's zone; a dash for none. Naive values are UTC (as stored),
+    ISO text is read as a time (a report's ``as_of``), and a bare date is a day in no zone."""
+    if value is None or value == "":
         return "—"
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    if not isinstance(value, datetime):
+        return value.isoformat()
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
     return value.astimezone(_shown.get() or UTC).strftime(fmt)

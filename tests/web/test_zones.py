@@ -4,7 +4,7 @@ counted in the org's zone; the API stays in UTC; a zone that is not one is refus
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -13,6 +13,7 @@ from sqlalchemy import delete, select
 
 from rightturn.crm.model import Activity, OrgSetting, Rep, User
 from rightturn.crm.zones import TIME_ZONE, set_org_time_zone
+from rightturn.web.zone import local_time, showing
 from tests.web.conftest import Web
 
 pytestmark = pytest.mark.slow
@@ -127,3 +128,15 @@ def test_the_activity_logs_days_are_the_days_its_times_show(
 
     assert listed(tokyo.date().isoformat())
     assert not listed(at.astimezone(UTC).date().isoformat())
+
+
+def test_local_time_reads_stored_values_as_utc_and_shows_them_in_the_zone_set() -> None:
+    noon = datetime(2026, 1, 15, 12, 0)
+    assert local_time(noon) == "2026-01-15 12:00"  # outside a page: UTC
+    with showing("America/Los_Angeles"):
+        assert local_time(noon) == "2026-01-15 04:00"  # naive: stored UTC
+        assert local_time(noon.replace(tzinfo=UTC)) == "2026-01-15 04:00"
+        assert local_time("2026-07-01T03:30:00+00:00") == "2026-06-30 20:30"  # summer: UTC-7
+        assert local_time(date(2026, 1, 15)) == "2026-01-15"  # a day stays that day
+        assert local_time(None) == "—"
+    assert local_time(noon) == "2026-01-15 12:00"  # the zone ends with the page
