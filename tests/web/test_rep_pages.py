@@ -15,12 +15,11 @@ from sqlalchemy import select, update
 
 from rightturn.analytics.activity import week_over_week
 from rightturn.analytics.report import metrics_report
+from rightturn.analytics.snapshot import as_of_datetime
 from rightturn.crm.model import Rep
 from rightturn.crm.scope import Scope, scope_for
-from rightturn.crm.zones import org_time_zone
 from rightturn.web import figures
 from rightturn.web.pages import people, review
-from rightturn.web.zone import day_end
 from tests.web.conftest import Web
 
 AS_OF = "2026-06-30"
@@ -28,9 +27,9 @@ TEAM_PAGES = ("/reps", "/pipeline", "/pareto")
 
 
 def _when(web: Web) -> datetime:
-    """The moment a page means by ``as_of=AS_OF``: the end of that day in the org's zone."""
-    with web.store.session() as s:
-        return day_end(date.fromisoformat(AS_OF), org_time_zone(s))
+    """The moment a page means by ``as_of=AS_OF``: the end of that day, as the CLI and the API
+    take it."""
+    return as_of_datetime(date.fromisoformat(AS_OF))
 
 
 def _scope(web: Web, role: str) -> Scope:
