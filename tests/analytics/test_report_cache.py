@@ -20,6 +20,7 @@ from rightturn.associate.review import resolve
 from rightturn.capture.items import ItemsSource
 from rightturn.capture.org import org_sources
 from rightturn.capture.pipeline import capture
+from rightturn.capture.push import push
 from rightturn.crm.captured import Captured, Party
 from rightturn.crm.imports import import_crm
 from rightturn.crm.model import Activity, Contact, ContactEmail, Opportunity, Rep, RepEmail
@@ -161,6 +162,16 @@ def test_a_capture_makes_the_next_report_see_its_activities(loaded: Store) -> No
     after = _report(loaded, admin, cache, sections=("pareto",))
     assert after == metrics_report(loaded, admin, as_of=AS_OF, sections=("pareto",))
     assert after["pareto"]["comparison"] != before["pareto"]["comparison"]
+
+
+def test_a_pushed_activity_bumps_the_version_once(loaded: Store) -> None:
+    item = _outbound_email(loaded, 1)[0]
+    with loaded.session() as s:
+        version = data_version(s)
+    assert push(loaded, item).outcome == "stored"
+    assert push(loaded, item).outcome == "duplicate"  # nothing new: no bump
+    with loaded.session() as s:
+        assert data_version(s) == version + 1
 
 
 def test_a_capture_that_changes_nothing_keeps_the_cache(loaded: Store) -> None:
