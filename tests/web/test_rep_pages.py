@@ -26,7 +26,7 @@ AS_OF = "2026-06-30"
 TEAM_PAGES = ("/reps", "/pipeline", "/pareto")
 
 
-def _when(web: Web) -> datetime:
+def _when() -> datetime:
     """The moment a page means by ``as_of=AS_OF``: the end of that day, as the CLI and the API
     take it."""
     return as_of_datetime(date.fromisoformat(AS_OF))
@@ -40,7 +40,7 @@ def _scope(web: Web, role: str) -> Scope:
 
 
 def _report(web: Web, scope: Scope, period: str = "Q") -> dict[str, Any]:
-    return metrics_report(web.store, scope, as_of=_when(web), period=period, sections=())
+    return metrics_report(web.store, scope, as_of=_when(), period=period, sections=())
 
 
 def _text(fragment: str) -> str:
@@ -90,7 +90,7 @@ def test_a_rep_signs_in_to_their_own_week_with_only_their_pages_in_the_nav(web: 
     assert {"/", "/my/pipeline", "/my/deals", "/opportunities", "/activities"} <= nav
     assert not nav & set(TEAM_PAGES)
     with web.store.session() as s:
-        wow = week_over_week(s, _scope(web, "rep_a"), as_of=_when(web))
+        wow = week_over_week(s, _scope(web, "rep_a"), as_of=_when())
     for key in ("email", "call", "meeting", "buyer responses"):
         assert _tile(page, key) == f"{wow.this_week[key]:,}", key
     assert sum(wow.this_week.values()), "the fixture rep had a week with activity"
@@ -151,7 +151,7 @@ def test_my_deals_are_the_reps_flagged_deals_by_name(web: Web) -> None:
     report = metrics_report(
         web.store,
         _scope(web, "rep_a"),
-        as_of=_when(web),
+        as_of=_when(),
         sections=("integrity",),
         deals_per_flag=None,
     )
@@ -196,7 +196,7 @@ def test_reps_page_columns_are_the_per_rep_figures(web: Web) -> None:
     with web.store.session() as s:
         for rep_id, cells in rows:
             row = expected[rep_id]
-            wow = week_over_week(s, scope, as_of=_when(web), rep_id=rep_id)
+            wow = week_over_week(s, scope, as_of=_when(), rep_id=rep_id)
             assert cells["won_value"] == figures.show("won_value_quarter", row["won_value"])
             assert cells["win_rate"] == figures.show("win_rate_quarter", row["win_rate"])
             assert cells["pipeline"] == figures.show("open_value", row["pipeline"])
