@@ -32,9 +32,10 @@ from sqlalchemy.orm import Session
 
 from rightturn.analytics.metrics import _num, period_bounds
 from rightturn.analytics.snapshot import Snapshot, as_of_datetime, load_snapshot
+from rightturn.crm.deals import deal_rows
 from rightturn.crm.scope import Scope
 
-__all__ = ["WATERFALL_BARS", "flow", "waterfall"]
+__all__ = ["WATERFALL_BARS", "bar_deals", "flow", "waterfall"]
 
 WATERFALL_BARS = (
     "start",
@@ -190,6 +191,25 @@ def waterfall(
     outflow = totals["won"] + totals["lost"] + totals["pushed_out"] + totals["decreased"]
     out["balanced"] = abs(inflow - outflow - totals["end"]) < 0.01
     return out
+
+
+def bar_deals(
+    s: Session, scope: Scope, bars: list[dict[str, Any]], *, offset: int = 0, limit: int = 50
+) -> dict[str, list[dict[str, Any]]]:
+    """A page of each :func:`waterfall` bar's deals (by bar name), largest part first, named as
+    every list of deals is (:data:`~rightturn.crm.deals.DEAL_FIELDS`, as the deal stands now)
+    in one lookup, each with ``part``: its part of the bar."""
+    window = slice(offset, offset + limit)
+    pages = {
+        b["bar"]: list(zip(b["opportunity_ids"][window], b["deal_values"][window], strict=True))
+        for b in bars
+    }
+    ids = (oid for page in pages.values() for oid, _ in page)
+    named = {d["opportunity_id"]: d for d in deal_rows(s, ids, scope)}
+    return {
+        bar: [named[oid] | {"part": part} for oid, part in page if oid in named]
+        for bar, page in pages.items()
+    }
 
 
 def _ns(times: pd.Series) -> np.ndarray:

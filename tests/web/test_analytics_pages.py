@@ -195,7 +195,7 @@ def test_waterfall_lists_the_bars_in_order_with_the_end_value(web: Web) -> None:
     for bar in w["bars"]:
         if bar["deals"]:
             part = _part(page.text, f'id="bar-{bar["bar"]}"', "</details>")
-            assert _links(part) == bar["opportunity_ids"][:200]
+            assert _links(part) == bar["opportunity_ids"][:50]
 
 
 # --- /pareto and the what-if form ------------------------------------------------------------

@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from rightturn.analytics.cache import cached_metrics_report
 from rightturn.analytics.definitions import PERIOD_WINDOWS
+from rightturn.analytics.flow import bar_deals
 from rightturn.analytics.report import whatif_report
 from rightturn.analytics.span import DataSpan, data_span
 from rightturn.errors import Conflict, NotFound, ParseError
@@ -29,8 +30,9 @@ from rightturn.web.security import (
 # --- pipeline analytics ----------------------------------------------------------------------
 
 PERIODS = {"Q": "quarter", "M": "month"}
-DEALS_LISTED = 50  # deals listed under each integrity flag and as stalled (the largest)
-IDS_LISTED = 200  # deal links listed under each waterfall bar
+# Deals listed under each integrity flag, as stalled and under each waterfall bar (the largest);
+# each list's own page lists them all.
+DEALS_LISTED = 50
 REP_ROWS = 250  # reps in the coverage table (the largest by won value); the chart picks its own
 FLAG_INFO = {  # flag: (what it means, the extra column its deals carry, that column's header)
     "past_close_date": ("Expected close date has passed", None, None),
@@ -159,6 +161,8 @@ def waterfall_page(
     when, span = _day(as_of), _period(period)
     report = _report(request, who, when, ("waterfall",), period=span)
     w = report["waterfall"]
+    with store_of(request).session() as s:
+        listed = bar_deals(s, who.scope, [b for b in w["bars"] if b["deals"]], limit=DEALS_LISTED)
     return render(
         request,
         "waterfall.html",
@@ -169,7 +173,7 @@ def waterfall_page(
         window=PERIOD_WINDOWS[span],
         dates=_dates(request, who),
         labels=charts.WATERFALL_LABELS,
-        ids_listed=IDS_LISTED,
+        listed=listed,
         chart=charts.waterfall_chart(w) if any(b["deals"] for b in w["bars"]) else None,
     )
 

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlencode, urlsplit
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 from sqlalchemy import func, select
@@ -19,6 +19,7 @@ from rightturn.associate.review import (
     review_queue,
 )
 from rightturn.crm import queries
+from rightturn.crm.bounds import INT32_MAX
 from rightturn.crm.model import Rep
 from rightturn.crm.store import Store
 from rightturn.errors import ParseError
@@ -41,6 +42,9 @@ public = APIRouter(include_in_schema=False)
 router = APIRouter(include_in_schema=False, dependencies=[Depends(viewer), Depends(csrf_protect)])
 Who = Annotated[Viewer, Depends(viewer)]
 PAGE = 50
+# Where an offset-paged list starts: a negative or non-number offset is refused (a styled 422
+# naming it), and so is one past what the databases' integers hold.
+Offset = Annotated[int, Query(ge=0, le=INT32_MAX)]
 
 
 def store_of(request: Request) -> Store:

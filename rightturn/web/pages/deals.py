@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import Query, Request
+from fastapi import Request
 from fastapi.responses import HTMLResponse
 
 from rightturn.crm import queries
@@ -13,6 +11,7 @@ from rightturn.crm.stages import stage_order
 from rightturn.errors import ParseError
 from rightturn.web.pages.base import (
     PAGE,
+    Offset,
     Who,
     render,
     rep_choices,
@@ -23,26 +22,32 @@ from rightturn.web.pages.base import (
 # --- opportunities ---------------------------------------------------------------------------
 
 
+# The status menu: open deals unless the viewer asks otherwise ("all" lifts the filter).
+STATUS_CHOICES = (("open", "Open"), ("won", "Won"), ("lost", "Lost"), ("all", "All statuses"))
+
+
 @router.get("/opportunities", response_class=HTMLResponse)
 def opportunities(
     request: Request,
     who: Who,
     q: str | None = None,
-    status: str | None = None,
+    status: str = "open",
     stage: str | None = None,
     rep_id: str | None = None,
     sort: str = "close_date",
     desc: bool = False,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> HTMLResponse:
-    if status and status not in OPPORTUNITY_STATUSES:
-        raise ParseError(f"status={status!r} is not one of {', '.join(OPPORTUNITY_STATUSES)}")
+    """Open deals, soonest close first, unless the filters say otherwise."""
+    status = status or "all"  # the menu's old "any" sent an empty status
+    if status != "all" and status not in OPPORTUNITY_STATUSES:
+        raise ParseError(f"status={status!r} is not one of {', '.join(OPPORTUNITY_STATUSES)}, all")
     with store_of(request).session() as s:
         page = queries.list_opportunities(
             s,
             who.scope,
             q=q,
-            status=status,
+            status=None if status == "all" else status,
             stage=stage or None,
             rep_id=rep_id or None,
             sort=sort,
@@ -59,12 +64,12 @@ def opportunities(
         offset=offset,
         limit=PAGE,
         q=q or "",
-        status=status or "",
+        status=status,
         stage=stage or "",
         rep_id=rep_id or "",
         sort=sort,
         desc=desc,
-        statuses=OPPORTUNITY_STATUSES,
+        statuses=STATUS_CHOICES,
         stages=stages,
         reps=reps,
     )
