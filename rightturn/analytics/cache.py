@@ -14,9 +14,10 @@ seconds at 1,000 reps. Its figures change only when the data does or the day doe
 Entries are stored pickled: a hit hands each request its own copy (a page that changed its
 report could not change the next viewer's), and the pickle's length is the entry's real size.
 :func:`cached_for_data` does the same for any other figure that changes only with the data
-(the dates a viewer's data covers, say). The cache holds at most :data:`MAX_ENTRIES` entries and :data:`MAX_BYTES` bytes, dropping the
-least recently used first. A database that was never versioned (no capture, import or review
-since migration 0007) is not cached: nothing would tell its entries stale.
+(the dates a viewer's data covers, say). The cache holds at most :data:`MAX_ENTRIES` entries
+and :data:`MAX_BYTES` bytes, dropping the least recently used first. A database that was never
+versioned (no capture, import or review since migration 0007) is not cached: nothing would
+tell its entries stale.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from rightturn.analytics.report import SECTIONS, metrics_report
+from rightturn.analytics.span import DataSpan, data_span
 from rightturn.crm.scope import Scope
 from rightturn.crm.settings import data_stamp
 from rightturn.crm.store import Store
@@ -37,6 +39,7 @@ __all__ = [
     "MAX_BYTES",
     "MAX_ENTRIES",
     "ReportCache",
+    "cached_data_span",
     "cached_for_data",
     "cached_metrics_report",
     "report_cache",
@@ -175,3 +178,14 @@ def cached_metrics_report(
 
     what = ("metrics_report", as_of, period, tuple(sorted(set(sections))), deals_per_flag)
     return cached_for_data(store, scope, what, compute, cache=cache)
+
+
+def cached_data_span(store: Store, scope: Scope, *, cache: ReportCache | None = None) -> DataSpan:
+    """:func:`~rightturn.analytics.span.data_span`, cached: it scans every visible deal and
+    activity (120-350 ms at 1,000 reps), on every panel page that says what the data covers."""
+
+    def compute() -> DataSpan:
+        with store.session() as s:
+            return data_span(s, scope)
+
+    return cached_for_data(store, scope, "data_span", compute, cache=cache)

@@ -8,11 +8,11 @@ from typing import Annotated, Any
 from fastapi import Query, Request
 from fastapi.responses import HTMLResponse, Response
 
-from rightturn.analytics.cache import cached_metrics_report
+from rightturn.analytics.cache import cached_data_span, cached_metrics_report
 from rightturn.analytics.definitions import PERIOD_WINDOWS
 from rightturn.analytics.flow import bar_deals
 from rightturn.analytics.report import whatif_report
-from rightturn.analytics.span import DataSpan, data_span
+from rightturn.analytics.span import DataSpan
 from rightturn.errors import Conflict, NotFound, ParseError
 from rightturn.web import charts
 from rightturn.web.pages.base import (
@@ -94,8 +94,7 @@ def _day(value: str | None) -> datetime:
 
 def _dates(request: Request, who: Viewer) -> DataSpan:
     """The dates the viewer's data covers, for the pages' empty states."""
-    with store_of(request).session() as s:
-        return data_span(s, who.scope)
+    return cached_data_span(store_of(request), who.scope)
 
 
 def _has_deals(report: dict[str, Any]) -> bool:

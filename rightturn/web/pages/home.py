@@ -6,8 +6,8 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 
 from rightturn.analytics.activity import week_over_week
+from rightturn.analytics.cache import cached_data_span
 from rightturn.analytics.pipeline import open_by_stage, quiet_deals
-from rightturn.analytics.span import data_span
 from rightturn.associate.review import (
     review_queue,
 )
@@ -28,7 +28,7 @@ def home(request: Request, who: Who, as_of: str | None = None) -> HTMLResponse:
     when = as_of_day(as_of)
     with store_of(request).session() as s:
         wow = week_over_week(s, who.scope, as_of=when)
-        dates = data_span(s, who.scope)
+        dates = cached_data_span(store_of(request), who.scope)
         stages = open_by_stage(s, who.scope)
         quiet, quiet_total = quiet_deals(s, who.scope, as_of=when, limit=15)
         if dates.before(when):  # today's open deals were not open then: say so, show none
