@@ -48,8 +48,9 @@ __all__ = [
 T = TypeVar("T")
 
 MAX_ENTRIES = 64
-# A pipeline report of the 1,000-rep org pickles to well under 1 MiB (benchmarks/bench_api.py
-# prints the size); the byte bound is the guard against an org far larger than that.
+# Reports, not snapshots: on the 1,000-rep org of `make bench-full` a snapshot holds ~220 MiB of
+# frames (with its history), while a page's report pickles to 0.2-1 MiB (every section: 1.2), so
+# 64 entries stay under ~80 MiB. The byte bound guards against an org far larger than that.
 MAX_BYTES = 256 * 1024 * 1024
 
 
