@@ -382,21 +382,6 @@ def list_opportunities(
     return Page([_opportunity(o, a, r) for o, a, r in rows], following, total)
 
 
-def opportunities_by_id(s: Session, scope: Scope, ids: Sequence[str]) -> dict[str, dict[str, Any]]:
-    """The visible opportunities among ``ids``, as :func:`list_opportunities` rows, by id: names
-    and accounts for deal ids an analysis returned, in one query per thousand ids."""
-    found: dict[str, dict[str, Any]] = {}
-    for chunk in chunks(sorted(set(ids))):
-        for o, account, rep in s.execute(
-            select(Opportunity, Account.name, Rep.name)
-            .outerjoin(Account, Account.account_id == Opportunity.account_id)
-            .outerjoin(Rep, Rep.rep_id == Opportunity.owner_rep_id)
-            .where(Opportunity.opportunity_id.in_(chunk), scope.reps(Opportunity.owner_rep_id))
-        ):
-            found[o.opportunity_id] = _opportunity(o, account, rep)
-    return found
-
-
 def get_opportunity(s: Session, scope: Scope, opportunity_id: str) -> dict[str, Any]:
     """One visible opportunity with its stage history and contacts (roles and engaged)."""
     row = s.execute(

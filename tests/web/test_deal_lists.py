@@ -155,10 +155,15 @@ def test_every_deal_list_names_the_deal_account_and_owner_as_the_database_does(
 
 
 def test_a_reps_own_deal_lists_leave_the_owner_out(web: Web) -> None:
-    page = web.browser("rep_a").get(f"/reps/{web.rep_a}", params={"as_of": AS_OF}).text
-    rows = _deal_rows(page)["rep-opportunities"]
-    assert rows and not _bare_ids(rows)
-    assert not any(h.startswith("/reps/") for r in rows for h, _ in r.links)
+    client = web.browser("rep_a")
+    crm = _crm(web)
+    for path, table in ((f"/reps/{web.rep_a}", "rep-opportunities"), ("/my/deals", "my-deals")):
+        rows = _deal_rows(client.get(path, params={"as_of": AS_OF}).text)[table]
+        assert rows and not _bare_ids(rows), path
+        assert not any(h.startswith("/reps/") for r in rows for h, _ in r.links), path
+        for row in rows:
+            deal, account, _ = crm[row.attrs["data-opportunity-id"]]
+            assert row.links[0][1] == deal and row.cells[1] == account, path
 
 
 def test_long_lists_show_the_largest_and_link_to_all_of_them_paged(web: Web) -> None:

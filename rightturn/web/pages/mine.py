@@ -65,10 +65,8 @@ def my_deals(request: Request, who: Who, as_of: str | None = None) -> Response:
     flagged = _flagged(report["integrity"])
     with store_of(request).session() as s:
         me = queries.get_rep(s, scope, rep_id)
-        found = queries.opportunities_by_id(s, scope, list(flagged))
-    # Names and accounts from the CRM; stage, amount and close date as of the analysis.
-    deals = [{**found.get(deal["opportunity_id"], {}), **deal} for deal in flagged.values()]
-    deals.sort(key=lambda d: (-(d["amount"] or 0), d["opportunity_id"]))
+    # Named by the analysis (crm.deals' shape); stage, amount and close date as of the day.
+    deals = sorted(flagged.values(), key=lambda d: (-(d["amount"] or 0), d["opportunity_id"]))
     return render(
         request,
         "my_deals.html",
