@@ -75,22 +75,20 @@ def _named(s: Session, lists: list[list[dict]]) -> list[list[dict]]:
     the key ``rep`` first; it stays."""
     ids = (row["opportunity_id"] for rows in lists for row in rows)
     names = {d["opportunity_id"]: d for d in deal_rows(s, ids)}
-    none: dict[str, Any] = {}
-    return [
-        [
-            {
-                "opportunity_id": row["opportunity_id"],
-                "name": names.get(row["opportunity_id"], none).get("name"),
-                "account_id": row["account_id"],
-                "account": names.get(row["opportunity_id"], none).get("account"),
-                "owner_rep_id": row["owner_rep_id"],
-                "owner": row["rep"],
-                **row,
-            }
-            for row in rows
-        ]
-        for rows in lists
-    ]
+
+    def named(row: dict) -> dict:
+        crm = names.get(row["opportunity_id"], {})
+        return {
+            "opportunity_id": row["opportunity_id"],
+            "name": crm.get("name"),
+            "account_id": row["account_id"],
+            "account": crm.get("account"),
+            "owner_rep_id": row["owner_rep_id"],
+            "owner": row["rep"],
+            **row,
+        }
+
+    return [[named(row) for row in rows] for rows in lists]
 
 
 def integrity(
