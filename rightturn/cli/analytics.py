@@ -215,8 +215,18 @@ def _pareto_line(p: dict[str, Any]) -> str:
     )
 
 
-def _signed_money(value: float) -> str:
-    """A difference in dollars with its sign: +$1,000 or -$1,000 (a lower target costs)."""
+def _count_or_dash(value: float | None, *, sign: int = 0) -> str:
+    """A monthly count (a signed difference with ``sign``), or a dash when unknown."""
+    if value is None:
+        return "—"
+    return f"{sign * value:+,.1f}" if sign else f"{value:,.1f}"
+
+
+def _signed_money(value: float | None) -> str:
+    """A difference in dollars with its sign: +$1,000 or -$1,000 (a lower target costs); a dash
+    when there is nothing to compute it from (a team with no closed deals)."""
+    if value is None:
+        return money(None)
     return ("-" if value < 0 else "+") + money(abs(value))
 
 
@@ -276,9 +286,9 @@ def whatif(
     )
     table.add_row(
         "qualified opportunities needed a month",
-        str(result["qualified_per_month_from"]),
-        str(result["qualified_per_month_to"]),
-        f"{-result['qualified_per_month_saved']:+,.1f}",
+        _count_or_dash(result["qualified_per_month_from"]),
+        _count_or_dash(result["qualified_per_month_to"]),
+        _count_or_dash(result["qualified_per_month_saved"], sign=-1),
     )
     console.print(table)
     console.print(f"Average deal {money(result['avg_deal'])}, from the closed deals' history.")
