@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 from sqlalchemy import ColumnElement, and_, asc, delete, desc, func, or_, select, update
+from sqlalchemy.orm import Session
 
 from rightturn.crm.model import (
     Account,
@@ -458,59 +459,79 @@ def resolve(
         activity = s.get(Activity, activity_id)
         if activity is None or not scope.sees_rep(activity.rep_id):
             raise NotFound(f"no activity {activity_id}: see `rightturn review` for the queue")
-        account_id = activity.account_id
-        if opportunity_id is not None:
-            opp = s.get(Opportunity, opportunity_id)
-            if opp is None or not scope.sees_rep(opp.owner_rep_id):
-                raise NotFound(
-                    f"no opportunity {opportunity_id!r}; check the id in the suggestions"
-                )
-            account_id = opp.account_id
-        if unlink:
-            account_id = None
-        seeds: Any = select(Activity.activity_id).where(Activity.activity_id == activity_id)
-        if same_contact and activity.contact_id:
-            seeds = seeds.union(
-                select(Activity.activity_id)
-                .join(Suggestion, Suggestion.activity_id == Activity.activity_id)
-                .where(
-                    *_waiting(scope),
-                    Activity.contact_id == activity.contact_id,
-                    Suggestion.opportunity_id == opportunity_id,
-                )
-            )
-        seeds = seeds.subquery()
-        threads = select(Activity.thread_id).where(
-            Activity.activity_id.in_(select(seeds.c.activity_id)),
-            Activity.thread_id.is_not(None),
-        )
-        rows = s.execute(
-            select(Activity.activity_id, Activity.thread_id).where(
-                or_(
-                    Activity.activity_id.in_(select(seeds.c.activity_id)),
-                    Activity.thread_id.in_(threads),
-                ),
-                scope.reps(Activity.rep_id),
-            )
-        ).all()
+        account_id = None if unlink else _filed_account(s, activity, opportunity_id, scope)
+        contact = activity.contact_id if same_contact else None
+        rows = _threads_to_file(s, activity_id, contact, opportunity_id, scope)
         ids = [ident for ident, _ in rows]
-        target = opportunity_id or account_id or "nothing"
-        for part in chunks(ids):
-            s.execute(
-                update(Activity)
-                .where(Activity.activity_id.in_(part))
-                .values(
-                    opportunity_id=opportunity_id,
-                    account_id=account_id,
-                    status="associated" if account_id else "unmatched",
-                    confidence=1.0,
-                    manual=True,
-                    reason=f"filed under {target} by {who} on {utcnow():%Y-%m-%d}",
-                )
-            )
-            s.execute(delete(Suggestion).where(Suggestion.activity_id.in_(part)))
-        if ids:
-            bump_data_version(s)
+        _file(s, ids, opportunity_id, account_id, who)
     return Resolution(
         ids, opportunity_id, account_id, threads=len({thread or ident for ident, thread in rows})
     )
+
+
+def _filed_account(
+    s: Session, activity: Activity, opportunity_id: str | None, scope: Scope
+) -> str | None:
+    """The account the filed thread goes under: the deal's, else the activity's own."""
+    if opportunity_id is None:
+        return activity.account_id
+    opp = s.get(Opportunity, opportunity_id)
+    if opp is None or not scope.sees_rep(opp.owner_rep_id):
+        raise NotFound(f"no opportunity {opportunity_id!r}; check the id in the suggestions")
+    return opp.account_id
+
+
+def _threads_to_file(
+    s: Session, activity_id: int, contact_id: str | None, opportunity_id: str | None, scope: Scope
+) -> list[tuple[int, str | None]]:
+    """(activity id, thread id) of everything filed with ``activity_id``: its thread, and with a
+    contact, the contact's other waiting items suggesting the same deal, each with its thread."""
+    seeds: Any = select(Activity.activity_id).where(Activity.activity_id == activity_id)
+    if contact_id:
+        seeds = seeds.union(
+            select(Activity.activity_id)
+            .join(Suggestion, Suggestion.activity_id == Activity.activity_id)
+            .where(
+                *_waiting(scope),
+                Activity.contact_id == contact_id,
+                Suggestion.opportunity_id == opportunity_id,
+            )
+        )
+    seeds = seeds.subquery()
+    threads = select(Activity.thread_id).where(
+        Activity.activity_id.in_(select(seeds.c.activity_id)),
+        Activity.thread_id.is_not(None),
+    )
+    rows = s.execute(
+        select(Activity.activity_id, Activity.thread_id).where(
+            or_(
+                Activity.activity_id.in_(select(seeds.c.activity_id)),
+                Activity.thread_id.in_(threads),
+            ),
+            scope.reps(Activity.rep_id),
+        )
+    ).all()
+    return [(ident, thread) for ident, thread in rows]
+
+
+def _file(
+    s: Session, ids: list[int], opportunity_id: str | None, account_id: str | None, who: str
+) -> None:
+    """File ``ids`` as a person decided, drop their suggestions, and mark the data changed."""
+    target = opportunity_id or account_id or "nothing"
+    for part in chunks(ids):
+        s.execute(
+            update(Activity)
+            .where(Activity.activity_id.in_(part))
+            .values(
+                opportunity_id=opportunity_id,
+                account_id=account_id,
+                status="associated" if account_id else "unmatched",
+                confidence=1.0,
+                manual=True,
+                reason=f"filed under {target} by {who} on {utcnow():%Y-%m-%d}",
+            )
+        )
+        s.execute(delete(Suggestion).where(Suggestion.activity_id.in_(part)))
+    if ids:
+        bump_data_version(s)
