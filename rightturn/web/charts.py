@@ -51,7 +51,12 @@ def _html(
         font={"family": "system-ui, sans-serif", "size": 13},
         legend=legend or {"orientation": "h", "y": -0.2},
     )
-    return fig.to_html(full_html=False, include_plotlyjs=False, config=_CONFIG, div_id=div_id)
+    html = fig.to_html(full_html=False, include_plotlyjs=False, config=_CONFIG, div_id=div_id)
+    # plotly.js (4.8 MB) loads with `defer`, so the page shows before it is parsed; each chart
+    # draws once it has (deferred scripts run before DOMContentLoaded).
+    return html.replace(
+        "<script>", '<script>document.addEventListener("DOMContentLoaded", () => {', 1
+    ).replace("</script>", "});</script>", 1)
 
 
 def week_over_week_chart(
