@@ -16,7 +16,9 @@ from rightturn.crm.model import Activity, Opportunity
 from rightturn.crm.queries import aware
 from rightturn.crm.scope import Scope
 
-__all__ = ["DataSpan", "data_span"]
+__all__ = ["QUIET_GRACE", "DataSpan", "data_span"]
+
+QUIET_GRACE = 3  # days past the data's last day that a page passes over in silence (a weekend)
 
 
 @dataclass(frozen=True)
@@ -31,8 +33,10 @@ class DataSpan:
         return self.first is not None and as_of.date() < self.first
 
     def after(self, as_of: datetime) -> bool:
-        """``as_of`` is a day after the last in the data."""
-        return self.last is not None and as_of.date() > self.last
+        """``as_of`` is more than :data:`QUIET_GRACE` days after the last day in the data: a
+        live org's data always ends a little before today (today not yet captured, a weekend),
+        which is no news; a longer gap is (a date past the data, or capture has stopped)."""
+        return self.last is not None and (as_of.date() - self.last).days > QUIET_GRACE
 
 
 def data_span(s: Session, scope: Scope) -> DataSpan:

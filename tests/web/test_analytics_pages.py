@@ -517,3 +517,12 @@ def test_a_date_outside_the_data_says_where_the_data_is(web: Web) -> None:
         text = _text(client.get(path, params={"as_of": "2099-01-01"}).text)
         assert f"the data ends {last}" in text or f"after the data, which ends {last}" in text
         assert "import crm" not in text, path
+    # A live org's data ends a little before today: a weekend's gap is no news, a longer one is.
+    from datetime import timedelta
+
+    from rightturn.analytics.span import QUIET_GRACE
+
+    quiet = client.get("/pipeline", params={"as_of": str(last + timedelta(days=QUIET_GRACE))})
+    assert 'data-span="after"' not in quiet.text
+    stale = client.get("/pipeline", params={"as_of": str(last + timedelta(days=QUIET_GRACE + 1))})
+    assert 'data-span="after"' in stale.text
