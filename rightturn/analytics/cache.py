@@ -31,6 +31,7 @@ from typing import Any, TypeVar
 
 from rightturn.analytics.report import SECTIONS, metrics_report
 from rightturn.analytics.span import DataSpan, data_span
+from rightturn.associate.review import review_queue
 from rightturn.crm.scope import Scope
 from rightturn.crm.settings import data_stamp
 from rightturn.crm.store import Store
@@ -42,6 +43,7 @@ __all__ = [
     "cached_data_span",
     "cached_for_data",
     "cached_metrics_report",
+    "cached_review_waiting",
     "report_cache",
 ]
 
@@ -190,3 +192,17 @@ def cached_data_span(store: Store, scope: Scope, *, cache: ReportCache | None = 
             return data_span(s, scope)
 
     return cached_for_data(store, scope, "data_span", compute, cache=cache)
+
+
+def cached_review_waiting(store: Store, scope: Scope, *, cache: ReportCache | None = None) -> int:
+    """How many threads wait for review in the viewer's scope (the badge every panel page
+    shows), cached: captures, review decisions and re-association, the only things that change
+    it, bump the data version. A count over every waiting activity: 60-110 ms for an admin at
+    1,000 reps on PostgreSQL."""
+    return cached_for_data(
+        store,
+        scope,
+        "review_waiting",
+        lambda: review_queue(store, limit=0, scope=scope).total,
+        cache=cache,
+    )

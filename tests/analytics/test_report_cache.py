@@ -17,12 +17,13 @@ from rightturn.analytics.cache import (
     ReportCache,
     cached_data_span,
     cached_metrics_report,
+    cached_review_waiting,
     report_cache,
 )
 from rightturn.analytics.report import SECTIONS, metrics_report
 from rightturn.analytics.snapshot import as_of_datetime
 from rightturn.analytics.span import data_span
-from rightturn.associate.review import resolve
+from rightturn.associate.review import resolve, review_queue
 from rightturn.capture.items import ItemsSource
 from rightturn.capture.org import org_sources
 from rightturn.capture.pipeline import capture
@@ -250,6 +251,22 @@ def test_a_review_decision_makes_the_next_report_recompute(loaded: Store) -> Non
     after = _report(loaded, admin, cache)
     assert cache.misses == 2
     assert after == metrics_report(loaded, admin, as_of=AS_OF)
+
+
+def test_the_review_badge_is_cached_until_a_decision(loaded: Store) -> None:
+    cache = ReportCache()
+    admin = Scope.everything()
+    queue = review_queue(loaded, limit=1, scope=admin)
+    if not queue.items:
+        pytest.skip("the simulated org left nothing waiting for review")
+    item = queue.items[0]
+    assert cached_review_waiting(loaded, admin, cache=cache) == queue.total
+    assert cached_review_waiting(loaded, admin, cache=cache) == queue.total  # a hit
+    resolve(loaded, item.activity_id, opportunity_id=item.suggestions[0][0], who="a test")
+    after = review_queue(loaded, limit=0, scope=admin).total
+    assert after < queue.total
+    assert cached_review_waiting(loaded, admin, cache=cache) == after
+    assert (cache.hits, cache.misses) == (1, 2)
 
 
 def test_an_unversioned_database_is_computed_each_time(store: Store) -> None:

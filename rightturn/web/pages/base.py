@@ -13,11 +13,9 @@ from fastapi.templating import Jinja2Templates
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from rightturn.analytics.cache import cached_review_waiting
 from rightturn.analytics.definitions import FIGURES
 from rightturn.analytics.snapshot import as_of_datetime
-from rightturn.associate.review import (
-    review_queue,
-)
 from rightturn.crm import queries
 from rightturn.crm.bounds import INT32_MAX
 from rightturn.crm.model import Rep
@@ -61,7 +59,7 @@ def render(request: Request, name: str, http_status: int = 200, **context: Any) 
         url_with=lambda **kw: url_with(request, **kw),
     )
     if who is not None and "review_waiting" not in context:
-        context["review_waiting"] = review_queue(store_of(request), limit=0, scope=who.scope).total
+        context["review_waiting"] = cached_review_waiting(store_of(request), who.scope)
     # Signed in: times in the viewer's zone, named once in the page's footer.
     shown = zones_of(request).viewer if who is not None else "UTC"
     context.setdefault("time_zone", shown if who is not None else None)

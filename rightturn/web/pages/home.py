@@ -6,11 +6,8 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 
 from rightturn.analytics.activity import week_over_week
-from rightturn.analytics.cache import cached_data_span
+from rightturn.analytics.cache import cached_data_span, cached_review_waiting
 from rightturn.analytics.pipeline import open_by_stage, quiet_deals
-from rightturn.associate.review import (
-    review_queue,
-)
 from rightturn.crm import queries
 from rightturn.web import charts
 from rightturn.web.pages.base import (
@@ -37,7 +34,7 @@ def home(request: Request, who: Who, as_of: str | None = None) -> HTMLResponse:
         # A rep's home is their week, titled with their name; a manager's is the team's.
         rep_id = who.account.rep_id if is_rep(who) else None
         me = queries.get_rep(s, who.scope, rep_id) if rep_id else None
-    waiting = review_queue(store_of(request), limit=0, scope=who.scope).total
+    waiting = cached_review_waiting(store_of(request), who.scope)
     return render(
         request,
         "home.html",

@@ -8,7 +8,7 @@ from fastapi import Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from rightturn.analytics.activity import WeekOverWeek, activity_mix, week_by_rep, week_over_week
-from rightturn.analytics.cache import cached_metrics_report
+from rightturn.analytics.cache import cached_for_data, cached_metrics_report
 from rightturn.crm import queries
 from rightturn.errors import ParseError
 from rightturn.web import charts
@@ -74,7 +74,12 @@ def reps(
     )
     with store_of(request).session() as s:
         people = queries.list_reps(s, who.scope, sellers_only=True)
-        weeks = week_by_rep(s, who.scope, as_of=when)
+        weeks = cached_for_data(
+            store_of(request),
+            who.scope,
+            ("week_by_rep", when),
+            lambda: week_by_rep(s, who.scope, as_of=when),
+        )
     rows = rep_rows(people, report["reps"], weeks)
     if q:
         rows = [r for r in rows if q.lower() in (r["name"] + " " + (r["team"] or "")).lower()]
