@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import suppress
 from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -24,6 +25,7 @@ from rightturn.errors import ParseError
 from rightturn.web import figures
 from rightturn.web.security import (
     CSRF_FIELD,
+    SignInRequired,
     Viewer,
     csrf_protect,
     csrf_token,
@@ -79,6 +81,11 @@ def url_with(request: Request, **changes: Any) -> str:
 
 
 def error_page(request: Request, status: int, message: str) -> HTMLResponse:
+    """The panel's styled error page. A signed-in person keeps their nav even where no route
+    matched (an unknown address never ran the viewer check)."""
+    if getattr(request.state, "viewer", None) is None and not request.url.path.startswith("/login"):
+        with suppress(SignInRequired):  # anonymous: the page without the nav
+            viewer(request)
     return render(request, "error.html", http_status=status, status_code=status, message=message)
 
 
