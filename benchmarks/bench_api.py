@@ -14,7 +14,7 @@ largest team and that team's busiest rep. The server runs as ``rightturn serve``
 process; each role then sends sequential keep-alive requests (after two warm-up ones) to each
 endpoint. The home and rep pages are asked ``as_of`` the day of the newest activity, so their
 weekly windows hold data whatever today's date. Prints a table and the worst p95 against the
-200 ms target; asserts nothing about time.
+300 ms target; asserts nothing about time.
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ from rightturn.crm.model import Activity, ApiToken, Opportunity, Rep, User
 from rightturn.crm.store import Store, redact
 from rightturn.crm.users import add_user, issue_token
 
-TARGET_MS = 200.0
+TARGET_MS = 300.0
 WARM_UP = 2
 TOKEN_LABEL = "bench_api"
 

@@ -31,7 +31,7 @@ from typing import Any, TypeVar
 
 from rightturn.analytics.report import SECTIONS, metrics_report
 from rightturn.analytics.span import DataSpan, data_span
-from rightturn.associate.review import review_queue
+from rightturn.associate.review import review_accounts, review_queue
 from rightturn.crm.scope import Scope
 from rightturn.crm.settings import data_stamp
 from rightturn.crm.store import Store
@@ -204,5 +204,19 @@ def cached_review_waiting(store: Store, scope: Scope, *, cache: ReportCache | No
         scope,
         "review_waiting",
         lambda: review_queue(store, limit=0, scope=scope).total,
+        cache=cache,
+    )
+
+
+def cached_review_accounts(
+    store: Store, scope: Scope, *, cache: ReportCache | None = None
+) -> list[tuple[str, str, int]]:
+    """:func:`~rightturn.associate.review.review_accounts` (the review page's account filter),
+    cached like the badge: it groups every waiting activity in scope."""
+    return cached_for_data(
+        store,
+        scope,
+        "review_accounts",
+        lambda: review_accounts(store, scope=scope),
         cache=cache,
     )

@@ -178,12 +178,15 @@ def review_queue(
     cursor: str | None = None,
     limit: int = 50,
     scope: Scope | None = None,
+    total: int | None = None,
 ) -> ReviewPage:
     """A page of ``limit`` waiting threads (each by its first waiting activity), oldest or
     newest first, after (or before) ``cursor``, and how many threads wait in all.
 
     ``limit <= 0`` counts only (the panel's badge). ``scope`` keeps only what a viewer may see
-    (default: everything), suggestions included: a shared account's other deals stay hidden."""
+    (default: everything), suggestions included: a shared account's other deals stay hidden.
+    ``total``, when the caller already counted these threads (a cached badge), saves the count:
+    each count groups every waiting activity in scope."""
     if order not in ORDERS:
         raise ParseError(f"order={order!r} is not one of {', '.join(ORDERS)}")
     where = _waiting(scope, rep_id=rep_id, account_id=account_id, kind=kind)
@@ -199,7 +202,8 @@ def review_queue(
     )
     oldest = order == "oldest"
     with store.session() as s:
-        total = s.scalar(select(func.count()).select_from(groups)) or 0
+        if total is None:
+            total = s.scalar(select(func.count()).select_from(groups)) or 0
         if limit <= 0:  # only the count (the panel's badge)
             return ReviewPage([], total, order=order)
         clauses = []
@@ -225,6 +229,7 @@ def review_queue(
         if not page:
             return ReviewPage([], total, start=total if cursor else 0, order=order)
         first = (aware(page[0].first_at), page[0].activity_id)
+        # Without a cursor the page is the queue's first: nothing to count before it.
         start = (
             s.scalar(
                 select(func.count())
@@ -232,6 +237,8 @@ def review_queue(
                 .where(_beyond(groups.c.first_at, groups.c.activity_id, first, not oldest))
             )
             or 0
+            if cursor
+            else 0
         )
         items = _items(s, page, scope)
         learned = s.scalar(select(AssociationModel.model_id).limit(1)) is not None

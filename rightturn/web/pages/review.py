@@ -8,10 +8,10 @@ from urllib.parse import parse_qsl, urlencode
 from fastapi import Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from rightturn.analytics.cache import cached_review_accounts, cached_review_waiting
 from rightturn.associate.review import (
     ORDERS,
     resolve,
-    review_accounts,
     review_queue,
     review_thread,
 )
@@ -60,6 +60,9 @@ def review(
         raise ParseError(f"kind={kind!r} is not one of {', '.join(ACTIVITY_KINDS)}")
     filed, threads = _count(done, "done"), _count(items, "items")
     store = store_of(request)
+    filtered = bool(rep_id or account_id or kind)
+    # Every waiting thread in scope: the badge's count, cached until the data changes.
+    waiting = cached_review_waiting(store, who.scope)
     page = review_queue(
         store,
         rep_id=rep_id or None,
@@ -69,9 +72,8 @@ def review(
         cursor=cursor or None,
         limit=PAGE,
         scope=who.scope,
+        total=None if filtered else waiting,
     )
-    filtered = bool(rep_id or account_id or kind)
-    waiting = review_queue(store, limit=0, scope=who.scope).total if filtered else page.total
     with store.session() as s:
         reps = rep_choices(s, who)
         filed_under = None
@@ -92,7 +94,7 @@ def review(
         done_items=threads,
         filed_under=filed_under,
         reps=reps,
-        accounts=review_accounts(store, scope=who.scope),
+        accounts=cached_review_accounts(store, who.scope),
         kinds=ACTIVITY_KINDS,
         orders=ORDERS,
         f={"rep_id": rep_id or "", "account_id": account_id or "", "kind": kind or ""},
