@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from rightturn.analytics.cache import (
     ReportCache,
@@ -30,9 +30,17 @@ from rightturn.capture.pipeline import capture
 from rightturn.capture.push import push
 from rightturn.crm.captured import Captured, Party
 from rightturn.crm.imports import import_crm
-from rightturn.crm.model import Activity, Contact, ContactEmail, Opportunity, Rep, RepEmail
+from rightturn.crm.model import (
+    Activity,
+    Contact,
+    ContactEmail,
+    Opportunity,
+    OrgSetting,
+    Rep,
+    RepEmail,
+)
 from rightturn.crm.scope import Scope
-from rightturn.crm.settings import data_version
+from rightturn.crm.settings import DATA_VERSION, data_version
 from rightturn.crm.store import Store
 from rightturn.crm.users import add_user
 from rightturn.simulate import simulate_org
@@ -269,12 +277,20 @@ def test_the_review_badge_is_cached_until_a_decision(loaded: Store) -> None:
     assert (cache.hits, cache.misses) == (1, 2)
 
 
-def test_an_unversioned_database_is_computed_each_time(store: Store) -> None:
-    """Never captured nor imported since the version existed: nothing would tell an entry
+def test_a_new_database_is_versioned_from_the_start_and_an_unversioned_one_never_cached(
+    store: Store,
+) -> None:
+    """The migration that made the version gives every database one, so an upgraded database
+    with data in it is cached at once; without a version row nothing would tell an entry
     stale, so nothing is kept."""
     cache = ReportCache()
     first = _report(store, Scope.everything(), cache, sections=())
     assert first == metrics_report(store, Scope.everything(), as_of=AS_OF, sections=())
+    assert len(cache) == 1
+    with store.session() as s:
+        s.execute(delete(OrgSetting).where(OrgSetting.key == DATA_VERSION))
+    cache.clear()
+    _report(store, Scope.everything(), cache, sections=())
     assert len(cache) == 0
 
 

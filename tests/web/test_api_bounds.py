@@ -400,6 +400,7 @@ _PROPERTIES = settings(
     max_examples=max(50, int(os.environ.get("RIGHTTURN_FUZZ_EXAMPLES", "0"))),
     deadline=None,
     database=None,
+    print_blob=True,  # a failure prints @reproduce_failure: a rare one can be replayed
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
 
