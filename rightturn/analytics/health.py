@@ -33,6 +33,7 @@ from rightturn.crm.scope import Scope
 __all__ = [
     "FLAGS",
     "contacts_per_deal",
+    "in_stage",
     "integrity",
     "responded_since",
     "stage_times",
@@ -208,10 +209,11 @@ def stage_times(snap: Snapshot) -> pd.DataFrame:
     return table.reset_index(names="stage")
 
 
-def velocity(s: Session, snap: Snapshot, *, limit: int | None = None) -> dict[str, Any]:
-    """Time in stage, stalled deals (in their stage longer than its P90) and sales velocity."""
-    times = stage_times(snap)
-    p90 = times.set_index("stage")["p90_days"]
+def in_stage(snap: Snapshot) -> pd.DataFrame:
+    """The open deals with ``days_in_stage`` (since they entered their current stage) and
+    ``stage_p90`` (their stage's P90 over completed stays, :func:`stage_times`): a deal is
+    stalled when the first exceeds the second. The guided day reads the same columns."""
+    p90 = stage_times(snap).set_index("stage")["p90_days"]
     current = snap.stages.drop_duplicates("opportunity_id", keep="last").set_index(
         "opportunity_id"
     )["entered_at"]
@@ -222,6 +224,13 @@ def velocity(s: Session, snap: Snapshot, *, limit: int | None = None) -> dict[st
     )
     open_["days_in_stage"] = (pd.Timestamp(snap.as_of) - entered).dt.total_seconds() / 86400
     open_["stage_p90"] = open_["stage"].map(p90).astype(float)
+    return open_
+
+
+def velocity(s: Session, snap: Snapshot, *, limit: int | None = None) -> dict[str, Any]:
+    """Time in stage, stalled deals (in their stage longer than its P90) and sales velocity."""
+    times = stage_times(snap)
+    open_ = in_stage(snap)
     stalled = open_[open_["days_in_stage"] > open_["stage_p90"]]
     overall = headline(snap)  # the same figures as every page's, over all closed deals
     rate, deal, cycle = overall["win_rate"], overall["avg_deal"], overall["cycle_days_median"]

@@ -9,7 +9,7 @@ Commands live by domain: ``crm`` (init, import, summary, simulate, demo) and ``c
 
 from __future__ import annotations
 
-from rightturn.cli import analytics, capture, crm, process_inspect, web, zones  # noqa: F401  (importing registers their commands)
+from rightturn.cli import analytics, capture, crm, process_inspect, today, web, zones  # noqa: F401  (importing registers their commands)
 from rightturn.cli.common import app
 
 __all__ = ["app"]

@@ -1,0 +1,604 @@
+"""The guided day ("all right turns"): what one rep should do today, in order, each with why.
+
+:func:`guided_day` lists, for a rep and a day (a UTC day, as every ``--as-of`` is):
+
+* ``reply_due`` — a buyer's inbound email or call to the rep (``Activity.direction`` inbound,
+  from a contact, in the last :data:`REPLY_WINDOW_DAYS` days) with no outbound activity by the
+  rep after it, up to the end of the day, to that contact (as its contact or a participant), on
+  that thread or on that deal. One item per contact, due since their oldest unanswered message.
+  A reply unanswered is lost money: these are always listed, and always first.
+* ``touch_due`` — the next touch of a running prospecting sequence
+  (:func:`~rightturn.process.sequences.prospect_sequences`) by the cadence the process gives the
+  account's segment: due = the last captured touch + the next touch's ``wait_days``, listed when
+  due on or before the day. Touches are counted from captured activity, so a touch done is never
+  due again (the next refresh moves on to the one after). A sequence whose plan is complete, or
+  whose last touch is :data:`~rightturn.process.sequences.QUIET_DAYS` old (abandoned), has none.
+* ``deal_dark`` — the rep's open deals with no buyer response in the process's
+  ``day.dark_after_days`` (:func:`~rightturn.analytics.pipeline.quiet_deals`, the Needs attention
+  page's definition).
+* ``stalled`` — open deals in their stage longer than the stage's ``usual_days`` in the process,
+  else than the stage's P90 over the team's completed stays
+  (:func:`~rightturn.analytics.health.in_stage`, the Velocity page's definition). A deal that is
+  also dark is listed once, as dark, its reason saying it is stalled too.
+* ``disposition_due`` — postponed and revisit dates reached. Dispositions are not stored yet, so
+  none is produced; the kind stays in :data:`KINDS` so the contract does not change when they are.
+* ``new_prospect`` — contacts at the rep's accounts (where they own a deal or logged activity)
+  with no activity in :data:`PROSPECT_REST_DAYS` days and no open deal of the rep at the account
+  or naming them (a prospect, as the sequences define one), larger segments first, at most the
+  process's ``day.new_prospects_per_day`` less the sequences the rep started that day.
+
+Ranking — ``score = URGENCY[kind] x (1 + min(days overdue, OVERDUE_CAP)) x value``:
+
+* :data:`URGENCY` weighs the kind (reply_due 10, touch_due 4, deal_dark 3, stalled 2,
+  disposition_due 2, new_prospect 1);
+* days overdue counts whole days from ``due`` to the day (0 when due today), capped at
+  :data:`OVERDUE_CAP`;
+* ``value`` is in typical deals: for an item on a deal, amount x win probability / the median
+  amount of the team's deals, where the win probability is the deal's stage's historical
+  conversion to won over the team's deals (won / deals that reached the stage), or the team's
+  win rate when fewer than :data:`MIN_HISTORY` deals reached it (:data:`DEFAULT_WIN` without
+  closed deals); for anything else (a prospect, a reply with no deal, a deal with no amount) the
+  account's segment weight (:data:`SEGMENT_VALUE`: Enterprise 0.3 > Mid-Market 0.2 > SMB 0.1,
+  unknown 0.1). Never below :data:`MIN_VALUE`, so a $0 deal still ranks.
+
+Order: every ``reply_due`` first, then by score, highest first; ties by the kind's order in
+:data:`KINDS`, then the earlier due date, then the ids (deal, contact, account), so the same data
+gives the same list.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, replace
+from datetime import date, datetime, timedelta
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy.orm import Session
+
+from rightturn.analytics.health import in_stage
+from rightturn.analytics.metrics import conversion, headline
+from rightturn.analytics.pipeline import quiet_deals
+from rightturn.analytics.snapshot import Snapshot, as_of_datetime, load_snapshot
+from rightturn.crm import queries
+from rightturn.crm.model import (
+    Account,
+    Activity,
+    ActivityParticipant,
+    Contact,
+    Opportunity,
+    OpportunityContact,
+    Rep,
+)
+from rightturn.crm.scope import Scope
+from rightturn.crm.store import Store, chunks
+from rightturn.errors import NotFound, ParseError
+from rightturn.process.definition import Process, default_process
+from rightturn.process.sequences import QUIET_DAYS, Sequence, prospect_sequences
+
+__all__ = [
+    "CONTRACT_KEYS",
+    "DEFAULT_WIN",
+    "KINDS",
+    "MIN_HISTORY",
+    "MIN_VALUE",
+    "OVERDUE_CAP",
+    "PROSPECT_REST_DAYS",
+    "REPLY_WINDOW_DAYS",
+    "SEGMENT_VALUE",
+    "URGENCY",
+    "DayItem",
+    "guided_day",
+    "rank",
+    "resolve_rep",
+    "score",
+]
+
+KINDS = ("reply_due", "touch_due", "deal_dark", "stalled", "disposition_due", "new_prospect")
+URGENCY = {
+    "reply_due": 10.0,
+    "touch_due": 4.0,
+    "deal_dark": 3.0,
+    "stalled": 2.0,
+    "disposition_due": 2.0,
+    "new_prospect": 1.0,
+}
+OVERDUE_CAP = 7
+SEGMENT_VALUE = {"enterprise": 0.3, "mid-market": 0.2, "smb": 0.1}
+UNKNOWN_SEGMENT_VALUE = 0.1
+MIN_VALUE = 0.05
+DEFAULT_WIN = 0.2
+# Deals that must have reached a stage before its own conversion to won is used.
+MIN_HISTORY = 5
+# A buyer message older than this is no longer today's answer: its deal shows as dark instead.
+REPLY_WINDOW_DAYS = 30
+# A contact touched (or heard from) more recently than this is not a new prospect.
+PROSPECT_REST_DAYS = 90
+CONTRACT_KEYS = ("kind", "account_id", "contact_id", "opportunity_id", "due", "reason", "score")
+
+
+@dataclass(frozen=True)
+class DayItem:
+    """One thing to do: the contract's fields, then names for display."""
+
+    kind: str
+    account_id: str | None
+    contact_id: str | None
+    opportunity_id: str | None
+    due: date
+    reason: str
+    score: float
+    account: str | None = None
+    contact: str | None = None
+    contact_title: str | None = None
+    opportunity: str | None = None
+
+    def contract(self) -> dict[str, Any]:
+        """The ``rightturn today --json`` row: exactly :data:`CONTRACT_KEYS`, due as ISO."""
+        row = asdict(self)
+        return {k: (row[k].isoformat() if k == "due" else row[k]) for k in CONTRACT_KEYS}
+
+
+def score(kind: str, overdue_days: int, value: float) -> float:
+    """The ranking score (see the module docstring)."""
+    late = min(max(overdue_days, 0), OVERDUE_CAP)
+    return round(URGENCY[kind] * (1 + late) * max(value, MIN_VALUE), 4)
+
+
+def rank(items: Iterable[DayItem]) -> list[DayItem]:
+    """The items in the documented order: replies first, then score, then the tie-breaks."""
+    order = {k: n for n, k in enumerate(KINDS)}
+    return sorted(
+        items,
+        key=lambda i: (
+            i.kind != "reply_due",
+            -i.score,
+            order[i.kind],
+            i.due,
+            i.opportunity_id or "",
+            i.contact_id or "",
+            i.account_id or "",
+        ),
+    )
+
+
+def _segment_value(segment: str | None) -> float:
+    return SEGMENT_VALUE.get((segment or "").strip().lower(), UNKNOWN_SEGMENT_VALUE)
+
+
+def _days(n: int) -> str:
+    return "1 day" if n == 1 else f"{n} days"
+
+
+def _when(due: date, day: date) -> str:
+    late = (day - due).days
+    return "due today" if late <= 0 else f"{_days(late)} overdue"
+
+
+@dataclass
+class _Context:
+    """What every kind reads: the rep, the day, the process, and the team's history."""
+
+    s: Session
+    rep_id: str
+    day: date
+    end: datetime
+    process: Process
+    own: Scope
+    snap: Snapshot
+    win: dict[str, float]
+    typical: float
+    segments: dict[str, str | None]
+
+    def deal_value(self, amount: Any, stage: str | None, account_id: str | None) -> float:
+        """A deal's expected value in typical deals; its segment's weight without an amount."""
+        if amount is None or (isinstance(amount, float) and math.isnan(amount)):
+            return self.account_value(account_id)
+        probability = self.win.get(stage or "", self.win.get("", DEFAULT_WIN))
+        return float(amount) * probability / self.typical
+
+    def account_value(self, account_id: str | None) -> float:
+        return _segment_value(self.segments.get(account_id or ""))
+
+
+def _context(s: Session, rep_id: str, day: date, process: Process) -> _Context:
+    """The team's snapshot (stage conversions, the typical deal, stage times) and the rep's
+    scope."""
+    end = as_of_datetime(day)
+    team = s.scalar(select(Rep.team_id).where(Rep.rep_id == rep_id))
+    members = set(s.scalars(select(Rep.rep_id).where(Rep.team_id == team))) if team else set()
+    snap = load_snapshot(s, Scope(frozenset(members | {rep_id})), end)
+    amounts = snap.deals["amount"].dropna().astype(float)
+    median = float(amounts.median()) if len(amounts) else 0.0
+    ctx = _Context(
+        s,
+        rep_id,
+        day,
+        end,
+        process,
+        Scope(frozenset({rep_id})),
+        snap,
+        _win_by_stage(snap),
+        median if median > 0 else 1.0,
+        {},
+    )
+    ctx.segments = dict(s.execute(select(Account.account_id, Account.segment)).tuples().all())
+    return ctx
+
+
+def _win_by_stage(snap: Snapshot) -> dict[str, float]:
+    """Each open stage's historical conversion to won (won / deals that reached it); key ""
+    holds the fallback, the overall win rate."""
+    overall = headline(snap).get("win_rate")
+    out: dict[str, float] = {"": float(overall) if overall is not None else DEFAULT_WIN}
+    stages = conversion(snap)
+    if not stages:
+        return out
+    won = stages[-1]["reached_next"]  # reaching past the last open stage is winning
+    for row in stages:
+        if row["reached"] >= MIN_HISTORY:  # a handful of deals says little: the overall rate
+            out[row["stage"]] = won / row["reached"]
+    return out
+
+
+# --- reply_due ------------------------------------------------------------------------------
+
+
+def _replies(ctx: _Context) -> list[DayItem]:
+    """Buyer messages to the rep still waiting for an answer, one item per contact."""
+    since = ctx.end - timedelta(days=REPLY_WINDOW_DAYS)
+    inbound = ctx.s.execute(
+        select(
+            Activity.activity_id,
+            Activity.kind,
+            Activity.occurred_at,
+            Activity.contact_id,
+            Activity.account_id,
+            Activity.opportunity_id,
+            Activity.thread_id,
+            Activity.subject,
+        )
+        .where(
+            Activity.rep_id == ctx.rep_id,
+            Activity.direction == "inbound",
+            Activity.kind.in_(("email", "call")),
+            Activity.contact_id.is_not(None),
+            Activity.occurred_at > since,
+            Activity.occurred_at <= ctx.end,
+        )
+        .order_by(Activity.occurred_at, Activity.activity_id)
+    ).all()
+    if not inbound:
+        return []
+    answers = _answers(ctx, min(row.occurred_at for row in inbound))
+    waiting: dict[str, Any] = {}
+    for row in inbound:
+        if row.contact_id in waiting or _answered(row, answers):
+            continue
+        waiting[row.contact_id] = row
+    return [_reply_item(ctx, row) for row in waiting.values()]
+
+
+def _answers(ctx: _Context, since: datetime) -> list[tuple[datetime, set[str], Any, Any]]:
+    """The rep's outbound activity since ``since``: when, the contacts it reached, its thread
+    and its deal."""
+    rows = ctx.s.execute(
+        select(
+            Activity.activity_id,
+            Activity.occurred_at,
+            Activity.contact_id,
+            Activity.thread_id,
+            Activity.opportunity_id,
+        ).where(
+            Activity.rep_id == ctx.rep_id,
+            Activity.direction == "outbound",
+            Activity.occurred_at >= since,
+            Activity.occurred_at <= ctx.end,
+        )
+    ).all()
+    reached: dict[int, set[str]] = {r.activity_id: {r.contact_id} - {None} for r in rows}
+    for chunk in chunks(list(reached)):
+        for activity_id, contact_id in ctx.s.execute(
+            select(ActivityParticipant.activity_id, ActivityParticipant.contact_id).where(
+                ActivityParticipant.activity_id.in_(chunk),
+                ActivityParticipant.contact_id.is_not(None),
+            )
+        ):
+            reached[activity_id].add(contact_id)
+    return [(r.occurred_at, reached[r.activity_id], r.thread_id, r.opportunity_id) for r in rows]
+
+
+def _answered(row: Any, answers: list[tuple[datetime, set[str], Any, Any]]) -> bool:
+    """Whether an outbound activity after the buyer's message reached them, their thread or
+    their deal."""
+    for at, contacts, thread, deal in answers:
+        if at <= row.occurred_at:
+            continue
+        if row.contact_id in contacts:
+            return True
+        if row.thread_id and thread == row.thread_id:
+            return True
+        if row.opportunity_id and deal == row.opportunity_id:
+            return True
+    return False
+
+
+def _reply_item(ctx: _Context, row: Any) -> DayItem:
+    due = row.occurred_at.date()
+    waited = (ctx.day - due).days
+    said = "called" if row.kind == "call" else "wrote"
+    about = f' ("{row.subject}")' if row.subject and row.kind == "email" else ""
+    when = "today" if waited <= 0 else f"{_days(waited)} ago"
+    value = ctx.account_value(row.account_id)
+    if row.opportunity_id:
+        deal = ctx.snap.deals[ctx.snap.deals["opportunity_id"] == row.opportunity_id]
+        if len(deal):
+            first = deal.iloc[0]
+            value = ctx.deal_value(first["amount"], first["stage"], row.account_id)
+    return DayItem(
+        "reply_due",
+        row.account_id,
+        row.contact_id,
+        row.opportunity_id,
+        due,
+        f"The buyer {said} {when}{about} and has had no answer: a reply unanswered is lost money",
+        score("reply_due", waited, value),
+    )
+
+
+# --- touch_due and new_prospect -------------------------------------------------------------
+
+
+def _touches(ctx: _Context, sequences: list[Sequence]) -> list[DayItem]:
+    """The next touch of each running sequence, when due by the day."""
+    items = []
+    for seq in sequences:
+        item = _next_touch(ctx, seq)
+        if item is not None:
+            items.append(item)
+    return items
+
+
+def _next_touch(ctx: _Context, seq: Sequence) -> DayItem | None:
+    if seq.ended_by is not None or not seq.touches:
+        return None
+    last = seq.touches[-1][0]
+    if ctx.end - last >= timedelta(days=QUIET_DAYS):  # abandoned: not today's work
+        return None
+    cadence = ctx.process.cadence_for("prospect", ctx.segments.get(seq.account_id or ""))
+    done = len(seq.touches)
+    if cadence is None or done >= len(cadence.touches):
+        return None
+    touch = cadence.touches[done]
+    due = (last + timedelta(days=touch.wait_days)).date()
+    if due > ctx.day:
+        return None
+    template = f", template {touch.template}" if touch.template else ""
+    reason = (
+        f"Touch {done + 1} of {len(cadence.touches)} of {cadence.name!r}: {touch.channel}"
+        f"{template}; {_when(due, ctx.day)} (last touch {last.date().isoformat()})"
+    )
+    overdue = (ctx.day - due).days
+    value = ctx.account_value(seq.account_id)
+    return DayItem(
+        "touch_due",
+        seq.account_id,
+        seq.contact_id,
+        None,
+        due,
+        reason,
+        score("touch_due", overdue, value),
+    )
+
+
+def _prospects(ctx: _Context, sequences: list[Sequence]) -> list[DayItem]:
+    """Contacts to start a sequence with today, within the day's capacity."""
+    started = sum(1 for seq in sequences if seq.started_at.date() == ctx.day)
+    room = ctx.process.day.new_prospects_per_day - started
+    if room <= 0:
+        return []
+    rested = ctx.end - timedelta(days=PROSPECT_REST_DAYS)
+    recent = exists().where(
+        Activity.contact_id == Contact.contact_id,
+        Activity.occurred_at > rested,
+        Activity.occurred_at <= ctx.end,
+    )
+    live = and_(
+        Opportunity.owner_rep_id == ctx.rep_id,
+        Opportunity.status == "open",
+        or_(Opportunity.created_at.is_(None), Opportunity.created_at <= ctx.end),
+    )
+    at_account = exists().where(live, Opportunity.account_id == Contact.account_id)
+    naming = exists().where(
+        live,
+        OpportunityContact.opportunity_id == Opportunity.opportunity_id,
+        OpportunityContact.contact_id == Contact.contact_id,
+    )
+    rows = list(
+        ctx.s.execute(
+            select(Contact.contact_id, Contact.account_id, Account.segment, Account.employees)
+            .join(Account, Account.account_id == Contact.account_id)
+            .where(
+                ctx.own.accounts(Contact.account_id),
+                ~recent,
+                ~at_account,
+                ~naming,
+            )
+        ).all()
+    )
+    rows.sort(key=lambda r: (-_segment_value(r.segment), -(r.employees or 0), r.contact_id))
+    return [
+        DayItem(
+            "new_prospect",
+            r.account_id,
+            r.contact_id,
+            None,
+            ctx.day,
+            f"Not contacted in {PROSPECT_REST_DAYS} days, no open deal; "
+            f"{r.segment or 'unknown'} segment: start the prospecting play",
+            score("new_prospect", 0, _segment_value(r.segment)),
+        )
+        for r in rows[:room]
+    ]
+
+
+# --- deal_dark and stalled ------------------------------------------------------------------
+
+
+def _dark(ctx: _Context) -> dict[str, DayItem]:
+    """The rep's open deals with no buyer response in ``dark_after_days``, by deal."""
+    days = ctx.process.day.dark_after_days
+    deals, _ = quiet_deals(ctx.s, ctx.own, days=days, as_of=ctx.end, limit=10_000)
+    created = ctx.snap.deals.set_index("opportunity_id")["created_at"]
+    out = {}
+    for deal in deals:
+        last = deal["last_buyer_response"]
+        # Dark since the last response, or since the deal was opened when there was none.
+        since = last if last else created.get(deal["opportunity_id"])
+        due = (since + timedelta(days=days)).date() if since and not pd.isna(since) else ctx.day
+        heard = f"the last on {last.date().isoformat()}" if last else "none since it opened"
+        reason = f"No buyer response in {days} days ({heard}); {deal['stage']}: re-engage"
+        value = ctx.deal_value(deal["amount"], deal["stage"], deal["account_id"])
+        out[deal["opportunity_id"]] = DayItem(
+            "deal_dark",
+            deal["account_id"],
+            None,
+            deal["opportunity_id"],
+            due,
+            reason,
+            score("deal_dark", (ctx.day - due).days, value),
+        )
+    return out
+
+
+def _usual_days(process: Process) -> dict[str, int]:
+    return {s.name.lower(): s.usual_days for s in process.stages if s.usual_days}
+
+
+def _stalled(ctx: _Context, dark: dict[str, DayItem]) -> list[DayItem]:
+    """Open deals in their stage beyond its usual time; a dark one gets a note instead."""
+    deals = in_stage(ctx.snap)
+    deals = deals[deals["owner_rep_id"] == ctx.rep_id]
+    usual = _usual_days(ctx.process)
+    items = []
+    for deal in deals.itertuples():
+        limit = usual.get(str(deal.stage).lower(), deal.stage_p90)
+        spent = deal.days_in_stage
+        if pd.isna(limit) or pd.isna(spent) or spent <= limit:
+            continue
+        since = "the process's usual" if str(deal.stage).lower() in usual else "the team's P90 of"
+        note = f"in {deal.stage} {_days(int(spent))}, beyond {since} {_days(math.ceil(limit))}"
+        if deal.opportunity_id in dark:
+            item = dark[deal.opportunity_id]
+            dark[deal.opportunity_id] = replace(item, reason=f"{item.reason}; also {note}")
+            continue
+        due = (ctx.end - timedelta(days=float(spent)) + timedelta(days=float(limit))).date()
+        value = ctx.deal_value(deal.amount, deal.stage, deal.account_id)
+        items.append(
+            DayItem(
+                "stalled",
+                deal.account_id,
+                None,
+                deal.opportunity_id,
+                due,
+                f"Stalled: {note}; move it on or close it",
+                score("stalled", (ctx.day - due).days, value),
+            )
+        )
+    return items
+
+
+# --- names and the whole day ------------------------------------------------------------------
+
+
+def _named(s: Session, items: list[DayItem]) -> list[DayItem]:
+    """The items with their account, contact and deal names."""
+    accounts = {i.account_id for i in items if i.account_id}
+    contacts = {i.contact_id for i in items if i.contact_id}
+    deals = {i.opportunity_id for i in items if i.opportunity_id}
+    names: dict[str, dict[str, Any]] = {"a": {}, "c": {}, "o": {}}
+    for chunk in chunks(sorted(accounts)):
+        names["a"].update(
+            s.execute(select(Account.account_id, Account.name).where(Account.account_id.in_(chunk)))
+            .tuples()
+            .all()
+        )
+    for chunk in chunks(sorted(contacts)):
+        for cid, name, title in s.execute(
+            select(Contact.contact_id, Contact.name, Contact.title).where(
+                Contact.contact_id.in_(chunk)
+            )
+        ):
+            names["c"][cid] = (name, title)
+    for chunk in chunks(sorted(deals)):
+        names["o"].update(
+            s.execute(
+                select(Opportunity.opportunity_id, Opportunity.name).where(
+                    Opportunity.opportunity_id.in_(chunk)
+                )
+            )
+            .tuples()
+            .all()
+        )
+    return [
+        replace(
+            i,
+            account=names["a"].get(i.account_id or ""),
+            contact=names["c"].get(i.contact_id or "", (None, None))[0],
+            contact_title=names["c"].get(i.contact_id or "", (None, None))[1],
+            opportunity=names["o"].get(i.opportunity_id or ""),
+        )
+        for i in items
+    ]
+
+
+def process_at(s: Session, at: datetime) -> Process:
+    """The process in force at ``at``: the default process (process versions come later)."""
+    return default_process()
+
+
+def resolve_rep(store: Store, text: str, scope: Scope | None = None) -> str:
+    """The id of the rep ``text`` names: a rep id, else a visible rep's name (any case) when
+    only one rep has it. :class:`~rightturn.errors.NotFound` when none does, a
+    :class:`~rightturn.errors.ParseError` listing the ids when several do."""
+    visible = (scope or Scope.everything()).reps(Rep.rep_id)
+    with store.session() as s:
+        if s.scalar(select(Rep.rep_id).where(Rep.rep_id == text, visible)):
+            return text
+        ids = list(
+            s.scalars(
+                select(Rep.rep_id)
+                .where(func.lower(Rep.name) == text.strip().lower(), visible)
+                .order_by(Rep.rep_id)
+            )
+        )
+    if not ids:
+        raise NotFound(f"no rep {text!r} (give a rep id, or a rep's full name)")
+    if len(ids) > 1:
+        raise ParseError(f"{len(ids)} reps are named {text!r}: give one id of {', '.join(ids)}")
+    return ids[0]
+
+
+def guided_day(
+    store: Store, rep_id: str, *, day: date, scope: Scope, process: Process | None = None
+) -> list[DayItem]:
+    """The rep's guided day, ranked (see the module docstring for each kind and the rule).
+
+    ``scope`` is the viewer's: a rep outside it is :class:`~rightturn.errors.NotFound`, as
+    every out-of-scope record is. ``process`` overrides the one in force (tests, what-ifs)."""
+    with store.session() as s:
+        queries.get_rep(s, scope, rep_id)
+        ctx = _context(s, rep_id, day, process or process_at(s, as_of_datetime(day)))
+        sequences = prospect_sequences(s, ctx.own, as_of=ctx.end, rep_id=rep_id)
+        dark = _dark(ctx)
+        stalled = _stalled(ctx, dark)
+        items = [
+            *_replies(ctx),
+            *_touches(ctx, sequences),
+            *dark.values(),
+            *stalled,
+            *_prospects(ctx, sequences),
+        ]
+        return _named(s, rank(items))
