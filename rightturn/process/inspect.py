@@ -45,8 +45,10 @@ __all__ = [
     "Rollup",
     "SequenceCheck",
     "check_sequences",
+    "inspect_by",
     "inspect_process",
     "process_at",
+    "summarize",
 ]
 
 BY = ("rep", "team", "product")
@@ -320,19 +322,35 @@ def inspect_process(
 ) -> Inspection:
     """Plan against actual for every prospecting sequence in ``scope`` up to ``as_of``, overall
     and per rep, team or product line."""
-    if by not in BY:
-        raise ParseError(f"--by {by!r}: use one of {', '.join(BY)}")
+    return inspect_by(store, scope, as_of=as_of, by=(by,))[by]
+
+
+def inspect_by(
+    store: Store, scope: Scope, *, as_of: datetime, by: tuple[str, ...] = BY
+) -> dict[str, Inspection]:
+    """:func:`inspect_process` for several groupings from one read of the sequences."""
+    unknown = [b for b in by if b not in BY]
+    if unknown:
+        raise ParseError(f"--by {unknown[0]!r}: use one of {', '.join(BY)}")
     version, process = process_at(store, as_of)
     with store.session() as s:
-        checks = check_sequences(s, scope, process, as_of=as_of)
-        frame = _frame(checks)
-        groups = _groups(s, by, sorted(set(frame["rep_id"])))
+        frame = _frame(check_sequences(s, scope, process, as_of=as_of))
+        reps = sorted(set(frame["rep_id"]))
+        groups = {b: _groups(s, b, reps) for b in by}
     overall = rollup("", "All prospects", frame)
-    frame["group"] = frame["rep_id"].map(lambda r: groups.get(r, ("", ""))[0])
-    names = dict(groups.values())
-    rows = [rollup(key, names.get(key, key), part) for key, part in frame.groupby("group")]
-    rows.sort(key=lambda r: (r.name.lower(), r.key))
-    return Inspection(version, process.name, as_of, by, overall, rows)
+    found = {}
+    for b in by:
+        keys = frame["rep_id"].map(lambda r, g=groups[b]: g.get(r, ("", ""))[0])
+        names = dict(groups[b].values())
+        rows = [rollup(key, names.get(key, key), part) for key, part in frame.groupby(keys)]
+        rows.sort(key=lambda r: (r.name.lower(), r.key))
+        found[b] = Inspection(version, process.name, as_of, b, overall, rows)
+    return found
+
+
+def summarize(checks: list[SequenceCheck], key: str = "", name: str = "") -> Rollup:
+    """The roll-up of some checked sequences (one rep's, for a drill-down)."""
+    return rollup(key, name, _frame(checks))
 
 
 def contact_names(session: Session, checks: list[SequenceCheck]) -> dict[str, tuple[str, str]]:

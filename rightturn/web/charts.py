@@ -19,6 +19,7 @@ __all__ = [
     "funnel_chart",
     "open_pipeline_chart",
     "pareto_chart",
+    "plan_actual_chart",
     "stage_time_chart",
     "throughput_chart",
     "waterfall_chart",
@@ -523,3 +524,42 @@ def pareto_chart(pareto: dict[str, Any]) -> str:
     )
     # The legend above the plot: below it, it would cover the slanted rep names.
     return _html(fig, "chart-pareto", legend=_LEGEND_ON_TOP)
+
+
+def plan_actual_chart(rows: list[dict[str, Any]], limit: int = 40) -> str:
+    """Per rep, horizontal bars of the touches per prospect the cadence planned against those
+    made; the reps furthest short of plan on top (``rows``: the inspection's ``by`` rows)."""
+    rows = [r for r in rows if r["actual_touches_avg"] is not None]
+    rows.sort(key=lambda r: (r["actual_touches_avg"] - (r["planned_touches_avg"] or 0), r["name"]))
+    total = len(rows)
+    rows = rows[:limit][::-1]  # a horizontal bar chart draws its first row at the bottom
+    labels = _unique_labels(rows)
+    fig = go.Figure()
+    for key, name, color in (
+        ("planned_touches_avg", "Planned by now", _GREY),
+        ("actual_touches_avg", "Done", _BLUE),
+    ):
+        fig.add_bar(
+            name=name,
+            orientation="h",
+            y=labels,
+            x=[r[key] for r in rows],
+            marker_color=color,
+            customdata=[r["sequences"] for r in rows],
+            hovertemplate="%{y}<br>" + name + ": %{x:.2f} touches per prospect"
+            "<br>%{customdata} prospects<extra></extra>",
+        )
+    subtitle = "Touches per prospect: what the cadence made due, against what was done"
+    if total > len(rows):
+        subtitle = f"The {len(rows)} reps furthest short of plan, of {total:,}"
+    fig.update_layout(
+        title={"text": "Plan against actual", "subtitle": {"text": subtitle}},
+        barmode="group",
+        xaxis_title="Touches per prospect",
+        xaxis_rangemode="tozero",
+        yaxis_title=None,
+        yaxis_automargin=True,
+        yaxis={"categoryorder": "array", "categoryarray": labels},
+        height=max(340, 180 + 34 * len(rows)),
+    )
+    return _html(fig, "chart-plan-actual", legend=_LEGEND_AT_BOTTOM, bottom=100)

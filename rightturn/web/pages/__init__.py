@@ -11,6 +11,7 @@ from rightturn.web.pages import (  # noqa: F401  (each module adds its routes to
     deals,
     glossary,
     home,
+    inspection,
     mine,
     people,
     review,

@@ -1,0 +1,69 @@
+"""The inspection page: prospecting plan against actual per rep, and each rep's prospects."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+
+from rightturn.crm import queries
+from rightturn.process.inspect import (
+    check_sequences,
+    contact_names,
+    inspect_by,
+    process_at,
+    summarize,
+)
+from rightturn.web import charts
+from rightturn.web.pages.base import Who, as_of_day, render, router, store_of
+
+PROSPECTS_LISTED = 500  # a rep's prospects on their drill-down page, the latest first
+
+
+@router.get("/inspection", response_class=HTMLResponse)
+def inspection(request: Request, who: Who, as_of: str | None = None) -> HTMLResponse:
+    """Plan against actual per rep, the spread between reps, and team totals."""
+    when = as_of_day(as_of)
+    store = store_of(request)
+    found = inspect_by(store, who.scope, as_of=when, by=("rep", "team"))
+    by_rep, by_team = found["rep"].as_json(), found["team"].as_json()
+    rows: list[dict[str, Any]] = [{**r, "rep_id": r["key"]} for r in by_rep["by"]]
+    return render(
+        request,
+        "inspection.html",
+        as_of=when,
+        r=by_rep,
+        reps=rows,
+        teams=by_team["by"],
+        chart=charts.plan_actual_chart(rows) if rows else None,
+    )
+
+
+@router.get("/inspection/reps/{rep_id}", response_class=HTMLResponse)
+def inspection_rep(
+    request: Request, who: Who, rep_id: str, as_of: str | None = None
+) -> HTMLResponse:
+    """One rep's prospects: each sequence's touches done against planned, its end, violations."""
+    when = as_of_day(as_of)
+    store = store_of(request)
+    version, process = process_at(store, when)
+    with store.session() as s:
+        person = queries.get_rep(s, who.scope, rep_id)  # NotFound outside the viewer's scope
+        checks = check_sequences(s, who.scope, process, as_of=when, rep_id=rep_id)
+        mine = summarize(checks, rep_id, person["name"]).as_json() if checks else None
+        checks.sort(key=lambda c: c.sequence.started_at, reverse=True)
+        total, checks = len(checks), checks[:PROSPECTS_LISTED]
+        names = contact_names(s, checks)
+    return render(
+        request,
+        "inspection_rep.html",
+        as_of=when,
+        rep=person,
+        process_name=process.name,
+        process_version=version,
+        mine=mine,
+        checks=checks,
+        names=names,
+        total=total,
+    )
