@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 
+from rightturn.analytics.cache import cached_for_data
 from rightturn.crm import queries
 from rightturn.process.inspect import (
     check_sequences,
@@ -26,7 +27,15 @@ def inspection(request: Request, who: Who, as_of: str | None = None) -> HTMLResp
     """Plan against actual per rep, the spread between reps, and team totals."""
     when = as_of_day(as_of)
     store = store_of(request)
-    found = inspect_by(store, who.scope, as_of=when, by=("rep", "team"))
+    # Seconds at 1,000 reps: kept until the data changes (the process version is in the key,
+    # as applying a process does not change the data).
+    version, _ = process_at(store, when)
+    found = cached_for_data(
+        store,
+        who.scope,
+        ("inspection", when, version),
+        lambda: inspect_by(store, who.scope, as_of=when, by=("rep", "team")),
+    )
     by_rep, by_team = found["rep"].as_json(), found["team"].as_json()
     rows: list[dict[str, Any]] = [{**r, "rep_id": r["key"]} for r in by_rep["by"]]
     return render(
