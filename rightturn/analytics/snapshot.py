@@ -33,7 +33,14 @@ from rightturn.crm.model import (
     Team,
 )
 from rightturn.crm.scope import Scope
-from rightturn.crm.stages import closed_rank, order_stages, stage_order
+from rightturn.crm.stages import (
+    ProcessStages,
+    closed_rank,
+    order_stages,
+    process_stages,
+    stage_order,
+    with_process,
+)
 from rightturn.crm.store import as_driven, driver_rows
 
 __all__ = ["History", "Snapshot", "as_of_datetime", "load_snapshot", "team_totals"]
@@ -58,6 +65,8 @@ class Snapshot:
     ``opportunity_id, stage, entered_at, rank, left_at`` (``left_at`` is when the next stage was
     entered, NaT while it is the current one). ``changes`` holds close-date and amount changes
     made by then. ``order`` is the stage order; ``open_stages`` those before any closed stage.
+    ``process`` is the process version in force at ``as_of`` whose order this is (None: no
+    process was applied by then, the order is learned from the history).
     """
 
     as_of: datetime
@@ -67,6 +76,7 @@ class Snapshot:
     reps: pd.DataFrame
     order: list[str]
     history: History | None = None
+    process: ProcessStages | None = None
     # Results several analyses share (the rep table, conversions), computed once per snapshot.
     memo: dict[Any, Any] = field(default_factory=dict)
 
@@ -82,7 +92,7 @@ class Snapshot:
     @cached_property
     def open_stages(self) -> list[str]:
         won = set(self.deals.loc[self.deals["status"] == "won", "stage"])
-        return [s for s in self.order if closed_rank(s, won) == 0]
+        return [s for s in self.order if closed_rank(s, won, self.process) == 0]
 
 
 def _frame(session: Session, query, columns: list[str]) -> pd.DataFrame:
@@ -173,14 +183,16 @@ def load_snapshot(session: Session, scope: Scope, as_of: datetime | None = None)
         ["rep_id", "name", "team_id", "team", "quota"],
     )
     stages, changes = _typed(deals, stages, changes, reps)
-    # The order comes from the whole history, as stage_order's does; when that history is all in
-    # memory already, from it (the query would read it all again).
+    # The order is the process's in force at `when` (a process applied later does not reorder a
+    # past report), else learned from the whole history, as stage_order's is; when that history
+    # is all in memory already, from it (the query would read it all again).
+    process = process_stages(session, when)
     if scope.is_everything:
         won = set(deals.loc[deals["status"] == "won", "stage"])
-        order = order_stages(stages, presorted=True, won=won)
+        order = with_process(order_stages(stages, presorted=True, won=won), process, won)
     else:
-        order = stage_order(session)
-    history = History(deals, stages, changes, reps, order, when)
+        order = stage_order(session, when)
+    history = History(deals, stages, changes, reps, order, when, process)
     snap = history.snapshot(when)
     if not scope.is_everything:
         snap.memo["team_totals"] = team_totals(session, when)
@@ -242,6 +254,7 @@ class History:
     reps: pd.DataFrame
     order: list[str]
     until: datetime
+    process: ProcessStages | None = None
 
     def snapshot(self, when: datetime) -> Snapshot:
         """The pipeline as of ``when`` (no later than the history was read up to)."""
@@ -257,6 +270,7 @@ class History:
             self.order,
         )
         snap.history = self
+        snap.process = self.process
         return snap
 
 

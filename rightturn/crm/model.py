@@ -440,6 +440,29 @@ class AssociationModel(Base):
     weights: Mapped[dict[str, Any]] = mapped_column(JSON)
 
 
+# --- the sales process ---------------------------------------------------------------------
+
+
+class ProcessVersion(Base):
+    """A process definition as applied (``rightturn process apply``). Each apply of a changed
+    definition adds a version and none is ever changed, so an inspection names the version it
+    measured and a later change never rewrites it. The stage columns repeat what the definition
+    says, for the store's own readers (:mod:`rightturn.crm.stages` orders stages by them without
+    parsing the YAML)."""
+
+    __tablename__ = "process_versions"
+
+    version: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(200))
+    definition: Mapped[str] = mapped_column(Text)  # the YAML as applied (\n line endings)
+    # Every stage in process order: the open ones, then the won, then the lost.
+    stage_order: Mapped[list[str]] = mapped_column(JSON)
+    won_stages: Mapped[list[str]] = mapped_column(JSON)
+    lost_stages: Mapped[list[str]] = mapped_column(JSON)
+    applied_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    applied_by: Mapped[str] = mapped_column(String(320))
+
+
 # --- people who sign in -------------------------------------------------------------------
 
 USER_ROLES = ("rep", "manager", "admin")
