@@ -19,7 +19,6 @@ actual touches per prospect), since a mean hides the reps who stop after one ema
 
 from __future__ import annotations
 
-import importlib
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -34,8 +33,9 @@ from rightturn.crm.model import Account, Contact, Opportunity, Product, Rep, Tea
 from rightturn.crm.scope import Scope
 from rightturn.crm.store import Store
 from rightturn.errors import ParseError
-from rightturn.process.definition import Cadence, Process, default_process
+from rightturn.process.definition import Cadence, Process
 from rightturn.process.sequences import Sequence, prospect_sequences
+from rightturn.process.versions import process_in_force
 
 __all__ = [
     "BY",
@@ -141,19 +141,8 @@ class Inspection:
 
 
 def process_at(store: Store, at: datetime) -> tuple[int, Process]:
-    """The process in force at ``at`` and its version (0: the default, none applied yet)."""
-    # TODO(P1): rightturn.process.versions.process_in_force(store, at) once it is committed;
-    # looked up at run time so this module works before and after it lands.
-    try:
-        versions = importlib.import_module("rightturn.process.versions")
-    except ImportError:
-        return 0, default_process()
-    found = versions.process_in_force(store, at)
-    if found is None:
-        return 0, default_process()
-    if isinstance(found, tuple):
-        return int(found[0]), found[1]
-    return int(getattr(found, "version", 0)), getattr(found, "process", found)
+    """The process in force at ``at`` and its version (0: the shipped default)."""
+    return process_in_force(store, at)
 
 
 def _due_days(cadence: Cadence) -> list[float]:

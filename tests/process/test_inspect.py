@@ -200,3 +200,16 @@ def test_emailing_after_a_reply_counts_one_violation(store: Store) -> None:
     assert one.violations == 1 and one.done == 2
     assert one.planned == default_process().cadence_for("prospect").planned_by(3.0)  # type: ignore[union-attr]
     assert one.channel_followed == 2 and one.on_time == 2
+
+
+def test_the_process_in_force_is_the_one_inspected(store: Store) -> None:
+    from rightturn.process.definition import FILES
+    from rightturn.process.inspect import inspect_process
+    from rightturn.process.versions import apply_process
+
+    before = inspect_process(store, Scope.everything(), as_of=datetime.now(UTC))
+    assert (before.process_version, before.as_json()["process_version"]) == (0, 0)
+    applied = apply_process(store, FILES / "light-touch.yaml", who="test")
+    after = inspect_process(store, Scope.everything(), as_of=datetime.now(UTC))
+    assert after.process_version == applied.version >= 1
+    assert after.process_name != before.process_name
