@@ -140,7 +140,13 @@ def find_version(store: Store, version: int) -> AppliedProcess:
         if row is not None:
             return _info(row)
         last = s.scalar(select(ProcessVersion.version).order_by(ProcessVersion.version.desc()))
-    there = f"versions 1 to {last} were applied" if last else "none was applied yet"
+    there = (
+        "none was applied yet"
+        if not last
+        else "only version 1 was applied"
+        if last == 1
+        else f"versions 1 to {last} were applied"
+    )
     raise NotFound(
         f"no process version {version}: {there} (`rightturn process list` shows them; 0 is "
         "the shipped default)"
