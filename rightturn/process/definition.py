@@ -91,7 +91,7 @@ class Criterion:
 
 
 def parse_criterion(text: str) -> Criterion:
-    """A criterion sentence as written in a process file; a :class:`ValueError` names the
+    """A criterion sentence as written in a process file; a :class:`ParseError` names the
     sentences it may be."""
     said = " ".join(str(text).lower().split())
     fixed = {
@@ -105,7 +105,7 @@ def parse_criterion(text: str) -> Criterion:
     match = _AT_LEAST.match(said)
     if match and 1 <= int(match.group(1)) <= 50:
         return Criterion("buyer_contacts", int(match.group(1)), said)
-    raise ValueError(f"{text!r} is not a criterion we can check; use one of: {'; '.join(CRITERIA)}")
+    raise ParseError(f"{text!r} is not a criterion we can check; use one of: {'; '.join(CRITERIA)}")
 
 
 class _Strict(BaseModel):
@@ -230,7 +230,7 @@ class Process(_Strict):
                     "is not a stage of this process (or 'prospect')"
                 )
         if wrong:
-            raise ValueError("; ".join(wrong))
+            raise ParseError("; ".join(wrong))
         return self
 
     @property
