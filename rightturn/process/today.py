@@ -15,7 +15,8 @@
   whose last touch is :data:`~rightturn.process.sequences.QUIET_DAYS` old (abandoned), has none.
 * ``deal_dark`` — the rep's open deals with no buyer response in the process's
   ``day.dark_after_days`` (:func:`~rightturn.analytics.pipeline.quiet_deals`, the Needs attention
-  page's definition).
+  page's definition), due that many days after the last response (or the deal's opening); a
+  deal opened more recently than that is not dark yet.
 * ``stalled`` — open deals in their stage longer than the stage's ``usual_days`` in the process,
   else than the stage's P90 over the team's completed stays
   (:func:`~rightturn.analytics.health.in_stage`, the Velocity page's definition). A deal that is
@@ -75,8 +76,9 @@ from rightturn.crm.model import (
 from rightturn.crm.scope import Scope
 from rightturn.crm.store import Store, chunks
 from rightturn.errors import NotFound, ParseError
-from rightturn.process.definition import Process, default_process
+from rightturn.process.definition import Process
 from rightturn.process.sequences import QUIET_DAYS, Sequence, prospect_sequences
+from rightturn.process.versions import in_force
 
 __all__ = [
     "CONTRACT_KEYS",
@@ -458,6 +460,8 @@ def _dark(ctx: _Context) -> dict[str, DayItem]:
         # Dark since the last response, or since the deal was opened when there was none.
         since = last if last else created.get(deal["opportunity_id"])
         due = (since + timedelta(days=days)).date() if since and not pd.isna(since) else ctx.day
+        if due > ctx.day:  # opened less than dark_after_days ago: not dark yet, only new
+            continue
         heard = f"the last on {last.date().isoformat()}" if last else "none since it opened"
         reason = f"No buyer response in {days} days ({heard}); {deal['stage']}: re-engage"
         value = ctx.deal_value(deal["amount"], deal["stage"], deal["account_id"])
@@ -489,7 +493,9 @@ def _stalled(ctx: _Context, dark: dict[str, DayItem]) -> list[DayItem]:
         if pd.isna(limit) or pd.isna(spent) or spent <= limit:
             continue
         since = "the process's usual" if str(deal.stage).lower() in usual else "the team's P90 of"
-        note = f"in {deal.stage} {_days(int(spent))}, beyond {since} {_days(math.ceil(limit))}"
+        note = (
+            f"in {deal.stage} {_days(int(spent))}, beyond {since} {round(float(limit), 1):g} days"
+        )
         if deal.opportunity_id in dark:
             item = dark[deal.opportunity_id]
             dark[deal.opportunity_id] = replace(item, reason=f"{item.reason}; also {note}")
@@ -555,8 +561,9 @@ def _named(s: Session, items: list[DayItem]) -> list[DayItem]:
 
 
 def process_at(s: Session, at: datetime) -> Process:
-    """The process in force at ``at``: the default process (process versions come later)."""
-    return default_process()
+    """The process in force at ``at`` (:func:`~rightturn.process.versions.in_force`: the last
+    version applied by then, else the shipped default)."""
+    return in_force(s, at).process()
 
 
 def resolve_rep(store: Store, text: str, scope: Scope | None = None) -> str:
@@ -584,7 +591,8 @@ def resolve_rep(store: Store, text: str, scope: Scope | None = None) -> str:
 def guided_day(
     store: Store, rep_id: str, *, day: date, scope: Scope, process: Process | None = None
 ) -> list[DayItem]:
-    """The rep's guided day, ranked (see the module docstring for each kind and the rule).
+    """The rep's guided day, ranked (see the module docstring for each kind and the rule), by
+    the process in force at the end of ``day``.
 
     ``scope`` is the viewer's: a rep outside it is :class:`~rightturn.errors.NotFound`, as
     every out-of-scope record is. ``process`` overrides the one in force (tests, what-ifs)."""

@@ -183,6 +183,18 @@ def test_an_abandoned_sequence_has_no_touch_due(org: Store) -> None:
 
 
 def test_dark_and_stalled_deals_come_from_the_process_limits(org: Store) -> None:
+    with org.session() as s:  # opened 5 days ago, no response yet: new, not dark
+        s.add(
+            Opportunity(
+                opportunity_id="O3",
+                account_id="MID",
+                owner_rep_id="R1",
+                amount=500_000,
+                stage="Qualification",
+                status="open",
+                created_at=at(5),
+            )
+        )
     items = day_of(org)
     dark = [i for i in items if i.kind == "deal_dark"]
     assert [i.opportunity_id for i in dark] == ["O1", "O2"]  # larger first
@@ -219,6 +231,21 @@ def test_new_prospects_fill_the_days_capacity_larger_segments_first(org: Store) 
     with org.session() as s:  # contacted last month: resting, not new
         s.add(activity("R2", "C3", at(40), "outbound", account_id="MID"))
     assert not [i for i in day_of(org) if i.kind == "new_prospect"]
+
+
+def test_the_process_in_force_that_day_sets_the_capacity(org: Store) -> None:
+    from rightturn.process.definition import FILES
+    from rightturn.process.versions import apply_process
+
+    text = (FILES / "default.yaml").read_text(encoding="utf-8")
+    assert "new_prospects_per_day: 10" in text
+    apply_process(
+        org, text.replace("new_prospects_per_day: 10", "new_prospects_per_day: 0"), who="t"
+    )
+    now = datetime.now(UTC).date()
+    # Applied now: today has no room for new prospects; the day before it was applied had.
+    assert not [i for i in day_of(org, on=now) if i.kind == "new_prospect"]
+    assert [i.contact_id for i in day_of(org) if i.kind == "new_prospect"] == ["C3"]
 
 
 def test_the_list_follows_the_documented_score(org: Store) -> None:

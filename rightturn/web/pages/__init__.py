@@ -17,6 +17,7 @@ from rightturn.web.pages import (  # noqa: F401  (each module adds its routes to
     review,
     settings,
     signin,
+    today,
 )
 from rightturn.web.pages.base import error_page, public, router, templates
 
