@@ -226,7 +226,14 @@ def _context(s: Session, rep_id: str, day: date, process: Process) -> _Context:
         median if median > 0 else 1.0,
         {},
     )
-    ctx.segments = dict(s.execute(select(Account.account_id, Account.segment)).tuples().all())
+    # Only the rep's accounts: every item is at one (a deal they own, a contact they worked).
+    ctx.segments = dict(
+        s.execute(
+            select(Account.account_id, Account.segment).where(ctx.own.accounts(Account.account_id))
+        )
+        .tuples()
+        .all()
+    )
     return ctx
 
 
