@@ -14,6 +14,7 @@ from rightturn.web.pages import (  # noqa: F401  (each module adds its routes to
     inspection,
     mine,
     people,
+    process,
     review,
     settings,
     signin,
