@@ -72,6 +72,15 @@ def _figures(page) -> dict[str, set[str]]:  # type: ignore[no-untyped-def]
     return shown
 
 
+def _header_lines(page) -> int:  # type: ignore[no-untyped-def]
+    """How many lines the header's links take (its height over one link's)."""
+    header, link = page.evaluate(
+        "[document.querySelector('header.top nav').getBoundingClientRect().height,"
+        " document.querySelector('header.top nav a').getBoundingClientRect().height]"
+    )
+    return round(header / link)
+
+
 def _local(at: datetime) -> str:
     aware = at if at.tzinfo else at.replace(tzinfo=UTC)
     return aware.astimezone(ZoneInfo(ZONE)).strftime("%Y-%m-%d %H:%M")
@@ -86,8 +95,12 @@ def test_a_manager_runs_the_pipeline_review(web: Web, server: str, browser, zone
     page = _sign_in(browser, server, web.emails["manager_a"])
     shown: dict[str, dict[str, set[str]]] = {}
 
-    # Home: the zone is named once; the quiet deals are listed by name.
+    # Home: the zone is named once; the quiet deals are listed by name; on a laptop's 1280 px
+    # the header (every page a manager has) is one line.
+    page.set_viewport_size({"width": 1280, "height": 900})
     _open(page, f"{server}/?as_of={AS_OF}")
+    assert _header_lines(page) == 1
+    page.set_viewport_size({"width": 1400, "height": 1000})
     footer = page.locator("footer").inner_text()
     assert f"Times in {zoned}" in footer and page.content().count(f"Times in {zoned}") == 1
     assert _bare_ids(page) == []
@@ -208,7 +221,9 @@ def test_a_rep_runs_their_day(web: Web, server: str, browser, zoned: str) -> Non
         assert rep is not None
         rep_name = rep.name
     page = _sign_in(browser, server, web.emails["rep_a"])
+    page.set_viewport_size({"width": 1280, "height": 900})
     _open(page, f"{server}/?as_of={AS_OF}")
+    assert _header_lines(page) == 1
     assert page.locator("h1").inner_text() == f"{rep_name}: your week"
     nav = page.locator("nav").inner_text()
     assert "My pipeline" in nav and "Needs attention" in nav
