@@ -1,0 +1,90 @@
+"""Inspection against the simulator's truth: does `rightturn inspect` recover the planted cadence
+adherence, and how long does it take?
+
+    python benchmarks/bench_inspect.py [--reps 100] [--months 6] [--seed 5]
+
+Simulates an org into a temporary folder, imports its CRM and captures its mail, calls and
+meetings into a temporary SQLite database, derives the prospecting sequences and compares them
+per rep with ``truth/sequences.csv`` (the touches each sequence really had, first included, and
+whether the buyer replied). Prints the figures the README quotes; asserts nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--reps", type=int, default=100)
+    parser.add_argument("--months", type=int, default=6)
+    parser.add_argument("--seed", type=int, default=5)
+    parser.add_argument("--end", default="2026-06-30", help="the simulated org's last day")
+    args = parser.parse_args()
+
+    import pandas as pd
+
+    from rightturn.capture.org import org_sources
+    from rightturn.capture.pipeline import capture
+    from rightturn.crm.imports import import_crm
+    from rightturn.crm.scope import Scope
+    from rightturn.crm.store import Store
+    from rightturn.process.inspect import inspect_process
+    from rightturn.process.sequences import prospect_sequences
+    from rightturn.simulate import simulate_org
+
+    end = date.fromisoformat(args.end)
+    as_of = datetime.combine(end + timedelta(days=1), datetime.min.time(), UTC)
+    with tempfile.TemporaryDirectory(prefix="rt-inspect-") as folder:
+        root = Path(folder)
+        started = time.perf_counter()
+        simulate_org(root / "org", seed=args.seed, reps=args.reps, months=args.months, end=end)
+        store = Store.open(f"sqlite:///{root / 'org.db'}")
+        import_crm(store, root / "org" / "crm")
+        capture(store, org_sources(root / "org", "US"))
+        print(f"org: {args.reps} reps x {args.months} months, seed {args.seed}, built in "
+              f"{time.perf_counter() - started:.0f} s")  # fmt: skip
+
+        with store.session() as s:
+            started = time.perf_counter()
+            sequences = prospect_sequences(s, Scope.everything(), as_of=as_of)
+            took = time.perf_counter() - started
+        started = time.perf_counter()
+        report = inspect_process(store, Scope.everything(), as_of=as_of).as_json()
+        whole = time.perf_counter() - started
+        store.close()
+
+        truth = pd.read_csv(root / "org" / "truth" / "sequences.csv")
+        truth["n"] = truth["touches"] + 1  # the truth counts the follow-ups; we count every touch
+        found = pd.DataFrame(
+            {
+                "rep_id": [q.rep_id for q in sequences],
+                "n": [len(q.touches) for q in sequences],
+                "responded": [q.ended_by in ("buyer reply", "meeting booked") for q in sequences],
+            }
+        )
+        per_rep = pd.DataFrame(
+            {
+                "truth": truth.groupby("rep_id")["n"].mean(),
+                "found": found.groupby("rep_id")["n"].mean(),
+            }
+        ).dropna()
+        rank = per_rep["truth"].corr(per_rep["found"], method="spearman")
+        gap = (per_rep["truth"] - per_rep["found"]).abs().mean()
+        print(f"sequences found {len(found):,} (truth {len(truth):,}) in {took:.2f} s; "
+              f"the whole inspection {whole:.2f} s")  # fmt: skip
+        print(f"touches per prospect by rep: Spearman {rank:.3f} against the truth, mean absolute "
+              f"gap {gap:.3f} touches over {len(per_rep)} reps")  # fmt: skip
+        print(f"replied share: truth {truth['replied'].mean():.3f}, found "
+              f"{found['responded'].mean():.3f}")  # fmt: skip
+        print(f"headline: planned {report['planned_touches_avg']:.2f}, done "
+              f"{report['actual_touches_avg']:.2f}, abandoned before touch 3 "
+              f"{report['abandoned_before_3_share']:.0%}")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
