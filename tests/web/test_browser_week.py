@@ -101,6 +101,9 @@ def test_a_manager_runs_the_pipeline_review(web: Web, server: str, browser, zone
     _open(page, f"{server}/?as_of={AS_OF}")
     assert _header_lines(page) == 1
     page.set_viewport_size({"width": 1400, "height": 1000})
+    # The plan-against-actual line arrives after the page has shown.
+    page.wait_for_selector("#plan-glance a[href='/inspection']")
+    assert "touches done per prospect" in page.locator("#plan-glance").inner_text()
     footer = page.locator("footer").inner_text()
     assert f"Times in {zoned}" in footer and page.content().count(f"Times in {zoned}") == 1
     assert _bare_ids(page) == []

@@ -53,3 +53,32 @@ def test_a_rep_drill_down_lists_their_prospects(web: Web) -> None:
     assert len(done_planned) == len(rows)
     assert all(int(d) >= 1 for d, _ in done_planned)
     assert _names(web)[web.rep_a] in page.text
+
+
+def test_the_home_page_glance_is_the_inspections_figures(web: Web) -> None:
+    """The home page loads its plan-against-actual line after it shows; the line reads the
+    same figures as the Inspection page, for the viewer's scope."""
+    from rightturn.analytics.snapshot import as_of_datetime
+    from rightturn.crm.scope import scope_for
+    from rightturn.process.inspect import inspect_process
+
+    client = web.browser("manager_a")
+    home = client.get("/", params={"as_of": AS_OF})
+    assert f'data-fragment="/inspection/glance?as_of={AS_OF}"' in home.text
+    glance = client.get("/inspection/glance", params={"as_of": AS_OF})
+    assert glance.status_code == 200
+    with web.store.session() as s:
+        scope = scope_for(s, "manager", None, web.team_a)
+    from datetime import date
+
+    found = inspect_process(
+        web.store, scope, as_of=as_of_datetime(date.fromisoformat(AS_OF))
+    ).as_json()
+    assert found["sequences"] > 0
+    text = re.sub(r"<[^>]+>", "", glance.text)
+    assert f"{found['actual_touches_avg']:.1f} touches done per prospect" in text
+    assert f"of {found['planned_touches_avg']:.1f} planned" in text
+    assert f"over {found['sequences']:,} prospects" in text
+    # A rep's glance is about them: no range between reps.
+    mine = web.browser("rep_a").get("/inspection/glance", params={"as_of": AS_OF})
+    assert "touches done per prospect" in mine.text and "reps range" not in mine.text

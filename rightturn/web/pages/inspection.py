@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from fastapi import Request
@@ -9,7 +10,10 @@ from fastapi.responses import HTMLResponse
 
 from rightturn.analytics.cache import cached_for_data
 from rightturn.crm import queries
+from rightturn.crm.scope import Scope
+from rightturn.crm.store import Store
 from rightturn.process.inspect import (
+    Inspection,
     check_sequences,
     contact_names,
     inspect_by,
@@ -22,20 +26,24 @@ from rightturn.web.pages.base import Who, as_of_day, render, router, store_of
 PROSPECTS_LISTED = 500  # a rep's prospects on their drill-down page, the latest first
 
 
+def cached_inspection(store: Store, scope: Scope, when: datetime) -> dict[str, Inspection]:
+    """The inspection by rep and by team as of ``when``, as the Inspection page and the home
+    page's glance show it. Seconds at 1,000 reps: kept until the data changes (the process
+    version is in the key, as applying a process does not change the data)."""
+    version, _ = process_at(store, when)
+    return cached_for_data(
+        store,
+        scope,
+        ("inspection", when, version),
+        lambda: inspect_by(store, scope, as_of=when, by=("rep", "team")),
+    )
+
+
 @router.get("/inspection", response_class=HTMLResponse)
 def inspection(request: Request, who: Who, as_of: str | None = None) -> HTMLResponse:
     """Plan against actual per rep, the spread between reps, and team totals."""
     when = as_of_day(as_of)
-    store = store_of(request)
-    # Seconds at 1,000 reps: kept until the data changes (the process version is in the key,
-    # as applying a process does not change the data).
-    version, _ = process_at(store, when)
-    found = cached_for_data(
-        store,
-        who.scope,
-        ("inspection", when, version),
-        lambda: inspect_by(store, who.scope, as_of=when, by=("rep", "team")),
-    )
+    found = cached_inspection(store_of(request), who.scope, when)
     by_rep, by_team = found["rep"].as_json(), found["team"].as_json()
     rows: list[dict[str, Any]] = [{**r, "rep_id": r["key"]} for r in by_rep["by"]]
     return render(
@@ -46,6 +54,20 @@ def inspection(request: Request, who: Who, as_of: str | None = None) -> HTMLResp
         reps=rows,
         teams=by_team["by"],
         chart=charts.plan_actual_chart(rows) if rows else None,
+    )
+
+
+@router.get("/inspection/glance", response_class=HTMLResponse)
+def inspection_glance(request: Request, who: Who, as_of: str | None = None) -> HTMLResponse:
+    """The home page's one line of plan against actual, fetched after the page has shown: an
+    inspection of a whole large org takes seconds when the data has just changed."""
+    when = as_of_day(as_of)
+    plan = cached_inspection(store_of(request), who.scope, when)["rep"].as_json()
+    return render(
+        request,
+        "_plan_glance.html",
+        plan=plan if plan["sequences"] else None,
+        mine=who.account.role == "rep",
     )
 
 
