@@ -4,12 +4,22 @@ Each command parses its flags, calls one domain function, and renders the result
 translated to a message and exit code 2 in one place (:func:`rightturn.cli.common.errors`).
 Commands live by domain: ``crm`` (init, import, summary, simulate, demo) and ``capture``
 (capture, review, activities, evaluate, blocklist), ``web`` (serve, users), ``zones``
-(org timezone, users timezone) and ``process`` (check, apply, show, list).
+(org timezone, users timezone), ``process`` (check, apply, show, list) and ``disposition``.
 """
 
 from __future__ import annotations
 
-from rightturn.cli import analytics, capture, crm, process, process_inspect, today, web, zones  # noqa: F401  (importing registers their commands)
+from rightturn.cli import (  # noqa: F401  (importing registers their commands)
+    analytics,
+    capture,
+    crm,
+    dispositions,
+    process,
+    process_inspect,
+    today,
+    web,
+    zones,
+)
 from rightturn.cli.common import app
 
 __all__ = ["app"]

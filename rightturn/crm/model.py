@@ -463,6 +463,37 @@ class ProcessVersion(Base):
     applied_by: Mapped[str] = mapped_column(String(320))
 
 
+DISPOSITION_KINDS = ("qualify", "disqualify", "postpone", "archive", "revisit")
+
+
+class Disposition(Base):
+    """A rep's decision on a prospect (contact) or a deal: qualify, disqualify (with a reason),
+    postpone (until ``on_date``), archive, revisit (on ``on_date``). Decisions are only added,
+    never changed: the latest one on a contact or deal is the one in force, and a cadence ends
+    at one (:mod:`rightturn.process.dispositions`)."""
+
+    __tablename__ = "dispositions"
+    __table_args__ = (
+        CheckConstraint(_in("kind", DISPOSITION_KINDS), name="kind"),
+        # Exactly one subject: a decision on a prospect or on a deal, never both or neither.
+        CheckConstraint("(contact_id IS NULL) <> (opportunity_id IS NULL)", name="subject"),
+        # The guided day reads a rep's dispositions due by a date.
+        Index("ix_dispositions_rep_on_date", "rep_id", "on_date"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    rep_id: Mapped[str] = mapped_column(ForeignKey("reps.rep_id"))
+    contact_id: Mapped[str | None] = mapped_column(ForeignKey("contacts.contact_id"))
+    opportunity_id: Mapped[str | None] = mapped_column(
+        ForeignKey("opportunities.opportunity_id", ondelete="CASCADE")
+    )
+    kind: Mapped[str] = mapped_column(String(20))
+    reason: Mapped[str | None] = mapped_column(String(200))
+    on_date: Mapped[date | None] = mapped_column(Date)  # postpone: until; revisit: on
+    decided_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    decided_by: Mapped[str] = mapped_column(String(320))
+
+
 # --- people who sign in -------------------------------------------------------------------
 
 USER_ROLES = ("rep", "manager", "admin")

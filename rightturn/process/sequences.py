@@ -17,14 +17,16 @@ opportunities, never the simulator's truth):
   :class:`~rightturn.crm.model.BuyerAction`, or any inbound email or call from the contact),
   ``"buyer reply"``; an accepted meeting or a meeting held with the contact, ``"meeting booked"``;
   or when the rep gets an opportunity at the contact's account (or naming the contact),
-  ``"opportunity"``. ``ended_by`` is None while it runs or once abandoned.
+  ``"opportunity"``; or at the rep's disposition on the contact (qualify, disqualify, postpone,
+  archive, revisit: :mod:`rightturn.process.dispositions`), ``"disposition"``. ``ended_by`` is
+  None while it runs or once abandoned.
 * After a response the rep answers: the first outbound email or call after each buyer response is
   that answer. Any further outbound touch before the buyer speaks again (until a deal opens or the
   quiet gap starts a new sequence) is the cadence carrying on past its exit rule; those are kept
   in :attr:`Sequence.after_exit` — a bad buyer experience the inspection counts.
 
-Three set-based reads (activities with their contact's account, buyer actions, opportunities),
-then grouping in Python: no query per contact, so it stays fast at 1,000 reps.
+Four set-based reads (activities with their contact's account, buyer actions, opportunities,
+dispositions), then grouping in Python: no query per contact, so it stays fast at 1,000 reps.
 """
 
 from __future__ import annotations
@@ -37,7 +39,14 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from rightturn.crm.model import Activity, BuyerAction, Contact, Opportunity, OpportunityContact
+from rightturn.crm.model import (
+    Activity,
+    BuyerAction,
+    Contact,
+    Disposition,
+    Opportunity,
+    OpportunityContact,
+)
 from rightturn.crm.scope import Scope
 
 __all__ = ["QUIET_DAYS", "Sequence", "prospect_sequences"]
@@ -63,7 +72,7 @@ class Sequence:
     # (when, channel) outbound touches, oldest first, the first included; channel
     # email|call|meeting|other
     touches: tuple[tuple[datetime, str], ...]
-    ended_by: str | None  # "buyer reply" | "meeting booked" | "opportunity" | None
+    ended_by: str | None  # "buyer reply" | "meeting booked" | "opportunity" | "disposition" | None
     ended_at: datetime | None
     # Outbound touches after the buyer responded that were not the rep's answer (exit ignored).
     after_exit: tuple[tuple[datetime, str], ...] = ()
@@ -100,7 +109,7 @@ class _Open:
 @dataclass(frozen=True)
 class _Event:
     at: datetime
-    what: str  # "touch", "response", "deal"
+    what: str  # "touch", "response", "deal", "disposition"
     detail: str  # channel, or what ended it
 
 
@@ -136,11 +145,12 @@ def prospect_sequences(
     touches, accounts = _read_activities(session, scope, as_of, rep_id)
     responses = _read_responses(session, scope, as_of, rep_id)
     deals = _read_deals(session, scope, as_of, rep_id)
+    decided = _read_dispositions(session, scope, as_of, rep_id)
     found: list[Sequence] = []
     for key in sorted(touches):
         r, c = key
         spans = deals.spans(r, c, accounts.get(key))
-        events = [*touches[key], *responses.get(key, ())]
+        events = [*touches[key], *responses.get(key, ()), *decided.get(key, ())]
         events += [_Event(start, "deal", "opportunity") for start, _ in spans]
         events.sort(key=lambda e: (e.at, e.what != "deal"))
         found += [s.freeze(r, c, accounts.get(key)) for s in _walk(events, spans)]
@@ -164,6 +174,12 @@ def _walk(events: Iterable[_Event], spans: list[tuple[datetime, datetime | None]
             if current is not None and current.running and _soon_after(current, event.at):
                 current.ended_by, current.ended_at = "opportunity", event.at
             current = None  # deal work follows; a later prospect touch needs a quiet gap
+            continue
+        if event.what == "disposition":
+            if current is not None and current.running:
+                current.ended_by, current.ended_at = "disposition", event.at
+                # The rep decided: no answer is owed, so a further touch ignores the exit.
+                current.answered = True
             continue
         if event.what == "response":
             if current is not None:
@@ -246,6 +262,23 @@ def _read_responses(
     found: dict[tuple[str, str], list[_Event]] = defaultdict(list)
     for rep, contact, kind, at in session.execute(q):
         found[(rep, contact)].append(_Event(at, "response", _RESPONSES[kind]))
+    return found
+
+
+def _read_dispositions(
+    session: Session, scope: Scope, as_of: datetime, rep_id: str | None
+) -> dict[tuple[str, str], list[_Event]]:
+    """The reps' dispositions on contacts decided by ``as_of``, by rep and contact."""
+    q = select(Disposition.rep_id, Disposition.contact_id, Disposition.decided_at).where(
+        Disposition.contact_id.is_not(None),
+        Disposition.decided_at <= as_of,
+        scope.reps(Disposition.rep_id),
+    )
+    if rep_id is not None:
+        q = q.where(Disposition.rep_id == rep_id)
+    found: dict[tuple[str, str], list[_Event]] = defaultdict(list)
+    for rep, contact, at in session.execute(q):
+        found[(rep, contact)].append(_Event(at, "disposition", "disposition"))
     return found
 
 

@@ -13,6 +13,8 @@
   due on or before the day. Touches are counted from captured activity, so a touch done is never
   due again (the next refresh moves on to the one after). A sequence whose plan is complete, or
   whose last touch is :data:`~rightturn.process.sequences.QUIET_DAYS` old (abandoned), has none.
+  A contact the rep disqualified or archived, or postponed until after the day (their latest
+  disposition, :func:`~rightturn.process.dispositions.latest_dispositions`), has none either.
 * ``deal_dark`` — the rep's open deals with no buyer response in the process's
   ``day.dark_after_days`` (:func:`~rightturn.analytics.pipeline.quiet_deals`, the Needs attention
   page's definition), due that many days after the last response (or the deal's opening); a
@@ -21,17 +23,22 @@
   else than the stage's P90 over the team's completed stays
   (:func:`~rightturn.analytics.health.in_stage`, the Velocity page's definition). A deal that is
   also dark is listed once, as dark, its reason saying it is stalled too.
-* ``disposition_due`` — postponed and revisit dates reached. Dispositions are not stored yet, so
-  none is produced; the kind stays in :data:`KINDS` so the contract does not change when they are.
+* ``disposition_due`` — postponed and revisit dates reached: a contact or deal whose latest
+  disposition by the rep, decided by the end of the day, is ``postpone`` (until a date) or
+  ``revisit`` (on a date) with that date on or before the day; due on that date. A newer
+  disposition (qualify, postpone again...) replaces it, so a decision made is never due again.
 * ``new_prospect`` — contacts at the rep's accounts (where they own a deal or logged activity)
   with no activity in :data:`PROSPECT_REST_DAYS` days and no open deal of the rep at the account
   or naming them (a prospect, as the sequences define one), larger segments first, at most the
-  process's ``day.new_prospects_per_day`` less the sequences the rep started that day.
+  process's ``day.new_prospects_per_day`` less the sequences the rep started that day; not one
+  the rep disqualified, archived or postponed until after the day.
 
 Ranking — ``score = URGENCY[kind] x (1 + min(days overdue, OVERDUE_CAP)) x value``:
 
-* :data:`URGENCY` weighs the kind (reply_due 10, touch_due 4, deal_dark 3, stalled 2,
-  disposition_due 2, new_prospect 1);
+* :data:`URGENCY` weighs the kind (reply_due 10, touch_due 4, disposition_due 3.5, deal_dark 3,
+  stalled 2, new_prospect 1): a decision the rep set a date for ranks below a cadence touch
+  due (the running play comes first) and above a dark deal (the rep chose this date, and an
+  undecided prospect or deal blocks the next step);
 * days overdue counts whole days from ``due`` to the day (0 when due today), capped at
   :data:`OVERDUE_CAP`;
 * ``value`` is in typical deals: for an item on a deal, amount x win probability / the median
@@ -77,6 +84,7 @@ from rightturn.crm.scope import Scope
 from rightturn.crm.store import Store, chunks
 from rightturn.errors import NotFound, ParseError
 from rightturn.process.definition import Process
+from rightturn.process.dispositions import DATED, RecordedDisposition, latest_dispositions
 from rightturn.process.sequences import QUIET_DAYS, Sequence, prospect_sequences
 from rightturn.process.versions import in_force
 
@@ -104,7 +112,7 @@ URGENCY = {
     "touch_due": 4.0,
     "deal_dark": 3.0,
     "stalled": 2.0,
-    "disposition_due": 2.0,
+    "disposition_due": 3.5,
     "new_prospect": 1.0,
 }
 OVERDUE_CAP = 7
@@ -203,6 +211,16 @@ class _Context:
 
     def account_value(self, account_id: str | None) -> float:
         return _segment_value(self.segments.get(account_id or ""))
+
+    def item_value(self, opportunity_id: str | None, account_id: str | None) -> float:
+        """The value of an item on a deal (the deal's, when in the snapshot), else on an
+        account."""
+        if opportunity_id:
+            deal = self.snap.deals[self.snap.deals["opportunity_id"] == opportunity_id]
+            if len(deal):
+                first = deal.iloc[0]
+                return self.deal_value(first["amount"], first["stage"], account_id)
+        return self.account_value(account_id)
 
 
 def _context(s: Session, rep_id: str, day: date, process: Process) -> _Context:
@@ -340,12 +358,7 @@ def _reply_item(ctx: _Context, row: Any) -> DayItem:
     said = "called" if row.kind == "call" else "wrote"
     about = f' ("{row.subject}")' if row.subject and row.kind == "email" else ""
     when = "today" if waited <= 0 else f"{_days(waited)} ago"
-    value = ctx.account_value(row.account_id)
-    if row.opportunity_id:
-        deal = ctx.snap.deals[ctx.snap.deals["opportunity_id"] == row.opportunity_id]
-        if len(deal):
-            first = deal.iloc[0]
-            value = ctx.deal_value(first["amount"], first["stage"], row.account_id)
+    value = ctx.item_value(row.opportunity_id, row.account_id)
     return DayItem(
         "reply_due",
         row.account_id,
@@ -360,10 +373,13 @@ def _reply_item(ctx: _Context, row: Any) -> DayItem:
 # --- touch_due and new_prospect -------------------------------------------------------------
 
 
-def _touches(ctx: _Context, sequences: list[Sequence]) -> list[DayItem]:
-    """The next touch of each running sequence, when due by the day."""
+def _touches(ctx: _Context, sequences: list[Sequence], held: set[str]) -> list[DayItem]:
+    """The next touch of each running sequence, when due by the day, but for ``held``
+    contacts (disqualified, archived, postponed)."""
     items = []
     for seq in sequences:
+        if seq.contact_id in held:
+            continue
         item = _next_touch(ctx, seq)
         if item is not None:
             items.append(item)
@@ -402,8 +418,9 @@ def _next_touch(ctx: _Context, seq: Sequence) -> DayItem | None:
     )
 
 
-def _prospects(ctx: _Context, sequences: list[Sequence]) -> list[DayItem]:
-    """Contacts to start a sequence with today, within the day's capacity."""
+def _prospects(ctx: _Context, sequences: list[Sequence], held: set[str]) -> list[DayItem]:
+    """Contacts to start a sequence with today, within the day's capacity, but for ``held``
+    contacts (disqualified, archived, postponed)."""
     started = sum(1 for seq in sequences if seq.started_at.date() == ctx.day)
     room = ctx.process.day.new_prospects_per_day - started
     if room <= 0:
@@ -437,6 +454,7 @@ def _prospects(ctx: _Context, sequences: list[Sequence]) -> list[DayItem]:
             )
         ).all()
     )
+    rows = [r for r in rows if r.contact_id not in held]
     rows.sort(key=lambda r: (-_segment_value(r.segment), -(r.employees or 0), r.contact_id))
     return [
         DayItem(
@@ -451,6 +469,48 @@ def _prospects(ctx: _Context, sequences: list[Sequence]) -> list[DayItem]:
         )
         for r in rows[:room]
     ]
+
+
+# --- disposition_due ---------------------------------------------------------------------------
+
+
+def _held(decided: list[RecordedDisposition], day: date) -> set[str]:
+    """Contacts not to prospect on ``day``: disqualified, archived, or postponed until later."""
+    return {
+        d.contact_id
+        for d in decided
+        if d.contact_id
+        and (
+            d.kind in ("disqualify", "archive")
+            or (d.kind == "postpone" and d.on_date is not None and d.on_date > day)
+        )
+    }
+
+
+def _dispositions_due(ctx: _Context, decided: list[RecordedDisposition]) -> list[DayItem]:
+    """Postponed and revisit dates reached (the latest disposition only)."""
+    items = []
+    for d in decided:
+        if d.kind not in DATED or d.on_date is None or d.on_date > ctx.day:
+            continue
+        when = d.on_date.isoformat()
+        head = f"Postponed until {when}" if d.kind == "postpone" else f"Revisit due {when}"
+        note = f' (noted: "{d.reason}")' if d.reason else ""
+        what = "the deal" if d.opportunity_id else "the prospect"
+        value = ctx.item_value(d.opportunity_id, d.account_id)
+        items.append(
+            DayItem(
+                "disposition_due",
+                d.account_id,
+                d.contact_id,
+                d.opportunity_id,
+                d.on_date,
+                f"{head}: decide on {what} (qualify, disqualify, archive or postpone again)"
+                f"{note}; {_when(d.on_date, ctx.day)}",
+                score("disposition_due", (ctx.day - d.on_date).days, value),
+            )
+        )
+    return items
 
 
 # --- deal_dark and stalled ------------------------------------------------------------------
@@ -607,13 +667,16 @@ def guided_day(
         queries.get_rep(s, scope, rep_id)
         ctx = _context(s, rep_id, day, process or process_at(s, as_of_datetime(day)))
         sequences = prospect_sequences(s, ctx.own, as_of=ctx.end, rep_id=rep_id)
+        decided = latest_dispositions(s, rep_id, ctx.end)
+        held = _held(decided, day)
         dark = _dark(ctx)
         stalled = _stalled(ctx, dark)
         items = [
             *_replies(ctx),
-            *_touches(ctx, sequences),
+            *_touches(ctx, sequences, held),
+            *_dispositions_due(ctx, decided),
             *dark.values(),
             *stalled,
-            *_prospects(ctx, sequences),
+            *_prospects(ctx, sequences, held),
         ]
         return _named(s, rank(items))
