@@ -42,6 +42,7 @@ def today(
 ) -> None:
     """A rep's guided day: replies to answer, cadence touches due, dark and stalled deals and
     new prospects to start, ranked by urgency and expected value."""
+    from rightturn.crm.model import Rep
     from rightturn.crm.scope import Scope
     from rightturn.process.today import guided_day, resolve_rep
 
@@ -52,7 +53,10 @@ def today(
     if as_json:
         print(json.dumps([i.contract() for i in items], indent=2))
         return
-    table = Table(title=f"{rep_id}'s day, {when.isoformat()}: {len(items)} to do")
+    with store.session() as s:
+        rep_row = s.get(Rep, rep_id)
+    name = rep_row.name if rep_row is not None and rep_row.name else rep_id
+    table = Table(title=f"{name}'s day, {when.isoformat()}: {len(items)} to do")
     for column in ("#", "what", "who", "account", "deal", "due", "why"):
         table.add_column(column, justify="right" if column == "#" else "left")
     for n, item in enumerate(items, 1):

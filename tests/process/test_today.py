@@ -307,5 +307,6 @@ def test_cli_json_has_the_contract_keys_in_order(org: Store, db_url: str) -> Non
         app, ["today", "--rep", "R1", "--date", "2026-06-15", "--db", db_url]
     )
     assert table.exit_code == 0 and f"{len(rows)} to do" in table.stdout
+    assert "Ann Lee's day" in table.stdout  # the rep by name, not R1
     bad = CliRunner().invoke(app, ["today", "--rep", "R1", "--date", "June", "--db", db_url])
     assert bad.exit_code == 2 and "--date" in bad.output
