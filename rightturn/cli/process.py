@@ -182,12 +182,7 @@ def _stage_line(stage: Stage) -> str:
 
 
 def _cadence_line(cadence: Cadence) -> str:
-    rule = cadence.applies_to
-    who = "prospects" if rule.stage.lower() == "prospect" else f"deals in {rule.stage}"
-    if rule.segments:
-        who += f" (segments: {', '.join(rule.segments)})"
-    if rule.products:
-        who += f" (products: {', '.join(rule.products)})"
+    who = cadence.applies_to.audience
     channels = ", ".join(t.channel for t in cadence.touches)
     return (
         f"{cadence.name}: {plural(len(cadence.touches), 'touch', 'touches')} over "

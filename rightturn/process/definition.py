@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from itertools import accumulate
 from pathlib import Path
 from typing import Any, Literal
 
@@ -62,6 +63,7 @@ __all__ = [
     "default_process",
     "load_process",
     "parse_process",
+    "read_process_file",
 ]
 
 FILES = Path(__file__).parent / "files"
@@ -152,6 +154,17 @@ class AppliesTo(_Strict):
     segments: tuple[str, ...] = ()
     products: tuple[str, ...] = ()
 
+    @property
+    def audience(self) -> str:
+        """Whom the cadence is for, in words: ``prospects, segments SMB`` or ``deals in
+        Proposal, products Atlas``."""
+        who = "prospects" if self.stage.lower() == "prospect" else f"deals in {self.stage}"
+        if self.segments:
+            who += f", segments {', '.join(self.segments)}"
+        if self.products:
+            who += f", products {', '.join(self.products)}"
+        return who
+
 
 class Cadence(_Strict):
     """A play: ordered touches, and what ends it early."""
@@ -172,16 +185,16 @@ class Cadence(_Strict):
     @property
     def span_days(self) -> float:
         """Days from the first touch to the last, when every wait is kept."""
-        return sum(t.wait_days for t in self.touches[1:])
+        return self.due_days[-1]
+
+    @property
+    def due_days(self) -> list[float]:
+        """Each touch's day after the first one, when every wait is kept (the first: 0)."""
+        return list(accumulate(t.wait_days if i else 0.0 for i, t in enumerate(self.touches)))
 
     def planned_by(self, days_since_start: float) -> int:
         """Touches the plan has made due ``days_since_start`` after the first one."""
-        elapsed, due = 0.0, 0
-        for i, touch in enumerate(self.touches):
-            elapsed += touch.wait_days if i else 0.0
-            if elapsed <= days_since_start:
-                due += 1
-        return due
+        return sum(1 for day in self.due_days if day <= days_since_start)
 
 
 class Dispositions(_Strict):
@@ -239,10 +252,15 @@ class Process(_Strict):
         return [s.name for s in self.stages if s.outcome is None]
 
     @property
-    def stage_order(self) -> list[str]:
+    def ordered_stages(self) -> list[Stage]:
         """Every stage in process order: the open ones, then won, then lost."""
         rank = {None: 0, "won": 1, "lost": 2}
-        return [s.name for s in sorted(self.stages, key=lambda s: rank[s.outcome])]
+        return sorted(self.stages, key=lambda s: rank[s.outcome])
+
+    @property
+    def stage_order(self) -> list[str]:
+        """The names of :attr:`ordered_stages`."""
+        return [s.name for s in self.ordered_stages]
 
     def cadence_for(
         self, stage: str = "prospect", segment: str | None = None, product: str | None = None
@@ -339,15 +357,19 @@ def parse_process(text: str, source: str = "the process file") -> Process:
         raise ProcessError(source, _problems(exc, lines)) from None
 
 
-def load_process(path: Path) -> Process:
-    """The process in a YAML file (errors name the file and each problem's line)."""
+def read_process_file(path: Path) -> str:
+    """A process file's text; a clear error for a file that cannot be read or is not UTF-8."""
     try:
-        text = path.read_text(encoding="utf-8")
+        return path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ParseError(f"cannot read the process file {path}: {exc.strerror}") from None
     except UnicodeDecodeError:
         raise ParseError(f"{path} is not UTF-8 text: save it as UTF-8") from None
-    return parse_process(text, str(path))
+
+
+def load_process(path: Path) -> Process:
+    """The process in a YAML file (errors name the file and each problem's line)."""
+    return parse_process(read_process_file(path), str(path))
 
 
 def default_process() -> Process:

@@ -47,7 +47,6 @@ __all__ = [
     "check_sequences",
     "inspect_by",
     "inspect_process",
-    "process_at",
     "summarize",
 ]
 
@@ -140,20 +139,6 @@ class Inspection:
         }
 
 
-def process_at(store: Store, at: datetime) -> tuple[int, Process]:
-    """The process in force at ``at`` and its version (0: the shipped default)."""
-    return process_in_force(store, at)
-
-
-def _due_days(cadence: Cadence) -> list[float]:
-    """Each touch's due day after the first one."""
-    days, elapsed = [], 0.0
-    for i, touch in enumerate(cadence.touches):
-        elapsed += touch.wait_days if i else 0.0
-        days.append(elapsed)
-    return days
-
-
 def check_sequence(seq: Sequence, cadence: Cadence | None, as_of: datetime) -> SequenceCheck:
     """One sequence against ``cadence`` (None: no plan applied; only what was done counts)."""
     end = seq.ended_at or as_of
@@ -161,7 +146,7 @@ def check_sequence(seq: Sequence, cadence: Cadence | None, as_of: datetime) -> S
     done = len(seq.touches)
     last = seq.touches[-1][0] if seq.touches else seq.started_at
     planned = cadence.planned_by(elapsed) if cadence else 0
-    due = _due_days(cadence) if cadence else []
+    due = cadence.due_days if cadence else []
     on_time = followed = 0
     for i, (at, channel) in enumerate(seq.touches[: len(due)]):
         on_time += (at - seq.started_at) / _DAY <= due[i] + GRACE_DAYS
@@ -321,7 +306,7 @@ def inspect_by(
     unknown = [b for b in by if b not in BY]
     if unknown:
         raise ParseError(f"--by {unknown[0]!r}: use one of {', '.join(BY)}")
-    version, process = process_at(store, as_of)
+    version, process = process_in_force(store, as_of)
     with store.session() as s:
         frame = _frame(check_sequences(s, scope, process, as_of=as_of))
         reps = sorted(set(frame["rep_id"]))

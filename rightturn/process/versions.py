@@ -29,7 +29,7 @@ from rightturn.crm.stages import applied_version
 from rightturn.crm.store import Store
 from rightturn.crm.types import utcnow
 from rightturn.errors import NotFound, ParseError
-from rightturn.process.definition import FILES, Process, parse_process
+from rightturn.process.definition import FILES, Process, parse_process, read_process_file
 
 __all__ = [
     "AppliedProcess",
@@ -58,7 +58,7 @@ class AppliedProcess:
 
     def process(self) -> Process:
         """The definition, parsed (it was checked when applied)."""
-        return parse_process(self.definition, f"process version {self.version}")
+        return _parsed(self.definition, self.version)
 
 
 def apply_process(store: Store, text_or_path: str | Path, *, who: str) -> AppliedProcess:
@@ -164,19 +164,18 @@ def _read(text_or_path: str | Path) -> tuple[str, str]:
     """The definition's text with ``\\n`` line endings and one final newline, and the name its
     errors give it."""
     if isinstance(text_or_path, Path):
-        try:
-            raw = text_or_path.read_text(encoding="utf-8")
-        except OSError as exc:
-            raise ParseError(
-                f"cannot read the process file {text_or_path}: {exc.strerror}"
-            ) from None
-        except UnicodeDecodeError:
-            raise ParseError(f"{text_or_path} is not UTF-8 text: save it as UTF-8") from None
-        source = str(text_or_path)
+        raw, source = read_process_file(text_or_path), str(text_or_path)
     else:
         raw, source = text_or_path, "the process"
     text = raw.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
     return text.rstrip("\n") + "\n", source
+
+
+@functools.lru_cache(maxsize=32)
+def _parsed(definition: str, version: int) -> Process:
+    """A stored definition, parsed once per process: every page and guided day reads the
+    version in force, and a Process is immutable."""
+    return parse_process(definition, f"process version {version}")
 
 
 def _info(row: ProcessVersion, *, added: bool = False) -> AppliedProcess:

@@ -17,9 +17,9 @@ from rightturn.process.inspect import (
     check_sequences,
     contact_names,
     inspect_by,
-    process_at,
     summarize,
 )
+from rightturn.process.versions import process_in_force
 from rightturn.web import charts
 from rightturn.web.pages.base import Who, as_of_day, render, router, store_of
 
@@ -30,7 +30,7 @@ def cached_inspection(store: Store, scope: Scope, when: datetime) -> dict[str, I
     """The inspection by rep and by team as of ``when``, as the Inspection page and the home
     page's glance show it. Seconds at 1,000 reps: kept until the data changes (the process
     version is in the key, as applying a process does not change the data)."""
-    version, _ = process_at(store, when)
+    version, _ = process_in_force(store, when)
     return cached_for_data(
         store,
         scope,
@@ -78,7 +78,7 @@ def inspection_rep(
     """One rep's prospects: each sequence's touches done against planned, its end, violations."""
     when = as_of_day(as_of)
     store = store_of(request)
-    version, process = process_at(store, when)
+    version, process = process_in_force(store, when)
     with store.session() as s:
         person = queries.get_rep(s, who.scope, rep_id)  # NotFound outside the viewer's scope
         checks = check_sequences(s, who.scope, process, as_of=when, rep_id=rep_id)

@@ -54,8 +54,8 @@ def process_page(
         shown=shown,
         current=current,
         process=process,
-        stages=sorted(process.stages, key=lambda st: {None: 0, "won": 1, "lost": 2}[st.outcome]),
-        cadences=[(c, _touch_rows(c), _for_whom(c)) for c in process.cadences],
+        stages=process.ordered_stages,
+        cadences=[(c, _touch_rows(c), _capital(c.applies_to.audience)) for c in process.cadences],
         others=others if shown is current else [],
         versions=list_versions(store),
     )
@@ -63,18 +63,12 @@ def process_page(
 
 def _touch_rows(cadence: Cadence) -> list[TouchRow]:
     """Each touch with its day from the cadence's start, when every wait is kept."""
-    rows, day = [], 0.0
-    for n, touch in enumerate(cadence.touches, start=1):
-        day += touch.wait_days if n > 1 else 0.0
-        rows.append(TouchRow(n, day, touch))
-    return rows
+    return [
+        TouchRow(n, day, touch)
+        for n, (day, touch) in enumerate(zip(cadence.due_days, cadence.touches, strict=True), 1)
+    ]
 
 
-def _for_whom(cadence: Cadence) -> str:
-    rule = cadence.applies_to
-    who = "Prospects" if rule.stage.lower() == "prospect" else f"Deals in {rule.stage}"
-    if rule.segments:
-        who += f", segments {', '.join(rule.segments)}"
-    if rule.products:
-        who += f", products {', '.join(rule.products)}"
-    return who
+def _capital(text: str) -> str:
+    """The first letter upper case, the rest as written (a stage name keeps its case)."""
+    return text[:1].upper() + text[1:]
