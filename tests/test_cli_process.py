@@ -8,20 +8,9 @@ from pathlib import Path
 
 from rightturn.cli import app
 from rightturn.process.definition import FILES
+from tests.process.test_definition import BAD  # the same broken file, checked by the CLI
 from tests.test_cli import run, runner
 
-BAD = """\
-name: Broken
-stages:
-  - name: Prospecting
-    entry: [a lot of enthusiasm]
-  - name: Won
-    outcome: won
-cadences:
-  - name: Play
-    touches:
-      - {channel: fax, wait_days: -1}
-"""
 
 
 def test_check_a_good_file_prints_its_stages_in_order_and_each_cadence() -> None:
