@@ -12,7 +12,6 @@ from tests.process.test_definition import BAD  # the same broken file, checked b
 from tests.test_cli import run, runner
 
 
-
 def test_check_a_good_file_prints_its_stages_in_order_and_each_cadence() -> None:
     path = FILES / "default.yaml"
     code, out = run("process", "check", str(path))
