@@ -49,12 +49,13 @@ from rightturn.crm.model import (
 )
 from rightturn.crm.scope import Scope
 
-__all__ = ["QUIET_DAYS", "Sequence", "prospect_sequences"]
+__all__ = ["QUIET_DAYS", "RESPONSE_EXITS", "Sequence", "prospect_sequences"]
 
 # Days without contact after which an outbound touch starts a new sequence.
 QUIET_DAYS = 30
 _QUIET = timedelta(days=QUIET_DAYS)
-_RESPONSES = {
+# The buyer actions that end a play, as the cadences' exit rules name them (deal plays too).
+RESPONSE_EXITS = {
     "reply": "buyer reply",
     "call_back": "buyer reply",
     "meeting_accepted": "meeting booked",
@@ -253,7 +254,7 @@ def _read_responses(
     q = select(ba.rep_id, ba.contact_id, ba.kind, ba.occurred_at).where(
         BuyerAction.rep_id.is_not(None),
         BuyerAction.contact_id.is_not(None),
-        BuyerAction.kind.in_(sorted(_RESPONSES)),
+        BuyerAction.kind.in_(sorted(RESPONSE_EXITS)),
         BuyerAction.occurred_at <= as_of,
         scope.reps(BuyerAction.rep_id),
     )
@@ -261,7 +262,7 @@ def _read_responses(
         q = q.where(BuyerAction.rep_id == rep_id)
     found: dict[tuple[str, str], list[_Event]] = defaultdict(list)
     for rep, contact, kind, at in session.execute(q):
-        found[(rep, contact)].append(_Event(at, "response", _RESPONSES[kind]))
+        found[(rep, contact)].append(_Event(at, "response", RESPONSE_EXITS[kind]))
     return found
 
 

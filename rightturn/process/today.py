@@ -15,10 +15,18 @@
   whose last touch is :data:`~rightturn.process.sequences.QUIET_DAYS` old (abandoned), has none.
   A contact the rep disqualified or archived, or postponed until after the day (their latest
   disposition, :func:`~rightturn.process.dispositions.latest_dispositions`), has none either.
+  A deal's play too: the next touch of the cadence of an open deal's stage
+  (:func:`~rightturn.process.deal_plays.deal_plays`: started when the deal entered the stage;
+  the touches are the rep's outbound activities filed on the deal since, any channel; ended by
+  the cadence's exit rules), due on the plan's day, or its wait after the last touch when that
+  is later. Its reason names the deal, the touch, its channel and template, how late, and the
+  channels used so far against the plan's. A deal with a touch due is listed once, as the
+  touch, its reason saying it is dark or stalled too.
 * ``deal_dark`` — the rep's open deals with no buyer response in the process's
   ``day.dark_after_days`` (:func:`~rightturn.analytics.pipeline.quiet_deals`, the Needs attention
   page's definition), due that many days after the last response (or the deal's opening); a
-  deal opened more recently than that is not dark yet.
+  deal opened more recently than that is not dark yet. A deal the rep disqualified or archived,
+  or postponed until after the day, is not listed as dark, stalled or due a touch.
 * ``stalled`` — open deals in their stage longer than the stage's ``usual_days`` in the process,
   else than the stage's P90 over the team's completed stays
   (:func:`~rightturn.analytics.health.in_stage`, the Velocity page's definition). A deal that is
@@ -83,6 +91,7 @@ from rightturn.crm.model import (
 from rightturn.crm.scope import Scope
 from rightturn.crm.store import Store, chunks
 from rightturn.errors import NotFound, ParseError
+from rightturn.process.deal_plays import DealPlay, deal_plays
 from rightturn.process.definition import Process
 from rightturn.process.dispositions import DATED, RecordedDisposition, latest_dispositions
 from rightturn.process.sequences import QUIET_DAYS, Sequence, prospect_sequences
@@ -418,6 +427,52 @@ def _next_touch(ctx: _Context, seq: Sequence) -> DayItem | None:
     )
 
 
+def _deal_touches(ctx: _Context, held: set[str]) -> dict[str, DayItem]:
+    """The next touch of each running deal play due by the day, by deal, but for ``held``
+    deals (disqualified, archived, postponed)."""
+    out = {}
+    for play in deal_plays(ctx.s, ctx.snap, ctx.rep_id, ctx.process):
+        due = play.next_due()
+        if play.opportunity_id in held or due is None or due > ctx.day:
+            continue
+        done = len(play.touches)
+        touch = play.cadence.touches[done]
+        template = f", template {touch.template}" if touch.template else ""
+        reason = (
+            f"{play.name or 'Unnamed deal'}: touch {done + 1} of {len(play.cadence.touches)}, "
+            f"{touch.channel}{template}, of {play.cadence.name!r}; {_when(due, ctx.day)} "
+            f"(in {play.stage} since {play.started_at.date().isoformat()}; {_so_far(play)})"
+        )
+        value = ctx.item_value(play.opportunity_id, play.account_id)
+        out[play.opportunity_id] = DayItem(
+            "touch_due",
+            play.account_id,
+            None,
+            play.opportunity_id,
+            due,
+            reason,
+            score("touch_due", (ctx.day - due).days, value),
+        )
+    return out
+
+
+def _so_far(play: DealPlay) -> str:
+    """The play's touches so far, and which used another channel than the plan's."""
+    if not play.touches:
+        return "no touch yet"
+    article = {"email": "an email", "call": "a call", "meeting": "a meeting"}
+    off = [
+        f"touch {n} was {article.get(kind, kind)} where the plan said {planned.channel}"
+        for n, ((_, kind), planned) in enumerate(
+            zip(play.touches, play.cadence.touches, strict=False), 1
+        )
+        if kind != planned.channel
+    ]
+    done = len(play.touches)
+    head = f"{done} touch{'es' if done > 1 else ''} done, the last {play.touches[-1][0].date()}"
+    return f"{head}; {'; '.join(off)}" if off else f"{head}, channels as planned"
+
+
 def _prospects(ctx: _Context, sequences: list[Sequence], held: set[str]) -> list[DayItem]:
     """Contacts to start a sequence with today, within the day's capacity, but for ``held``
     contacts (disqualified, archived, postponed)."""
@@ -474,12 +529,13 @@ def _prospects(ctx: _Context, sequences: list[Sequence], held: set[str]) -> list
 # --- disposition_due ---------------------------------------------------------------------------
 
 
-def _held(decided: list[RecordedDisposition], day: date) -> set[str]:
-    """Contacts not to prospect on ``day``: disqualified, archived, or postponed until later."""
+def _held(decided: list[RecordedDisposition], day: date, subject: str = "contact_id") -> set[str]:
+    """Contacts (or, ``subject="opportunity_id"``, deals) not to work on ``day``: disqualified,
+    archived, or postponed until later."""
     return {
-        d.contact_id
+        getattr(d, subject)
         for d in decided
-        if d.contact_id
+        if getattr(d, subject)
         and (
             d.kind in ("disqualify", "archive")
             or (d.kind == "postpone" and d.on_date is not None and d.on_date > day)
@@ -516,13 +572,16 @@ def _dispositions_due(ctx: _Context, decided: list[RecordedDisposition]) -> list
 # --- deal_dark and stalled ------------------------------------------------------------------
 
 
-def _dark(ctx: _Context) -> dict[str, DayItem]:
-    """The rep's open deals with no buyer response in ``dark_after_days``, by deal."""
+def _dark(ctx: _Context, touches: dict[str, DayItem], held: set[str]) -> dict[str, DayItem]:
+    """The rep's open deals with no buyer response in ``dark_after_days``, by deal; a deal
+    with a touch due gets a note on the touch instead, a ``held`` one nothing."""
     days = ctx.process.day.dark_after_days
     deals, _ = quiet_deals(ctx.s, ctx.own, days=days, as_of=ctx.end, limit=10_000)
     created = ctx.snap.deals.set_index("opportunity_id")["created_at"]
     out = {}
     for deal in deals:
+        if deal["opportunity_id"] in held:
+            continue
         last = deal["last_buyer_response"]
         # Dark since the last response, or since the deal was opened when there was none.
         since = last if last else created.get(deal["opportunity_id"])
@@ -530,6 +589,11 @@ def _dark(ctx: _Context) -> dict[str, DayItem]:
         if due > ctx.day:  # opened less than dark_after_days ago: not dark yet, only new
             continue
         heard = f"the last on {last.date().isoformat()}" if last else "none since it opened"
+        if deal["opportunity_id"] in touches:
+            item = touches[deal["opportunity_id"]]
+            note = f"also dark: no buyer response in {days} days ({heard})"
+            touches[deal["opportunity_id"]] = replace(item, reason=f"{item.reason}; {note}")
+            continue
         reason = f"No buyer response in {days} days ({heard}); {deal['stage']}: re-engage"
         value = ctx.deal_value(deal["amount"], deal["stage"], deal["account_id"])
         out[deal["opportunity_id"]] = DayItem(
@@ -548,10 +612,11 @@ def _usual_days(process: Process) -> dict[str, int]:
     return {s.name.lower(): s.usual_days for s in process.stages if s.usual_days}
 
 
-def _stalled(ctx: _Context, dark: dict[str, DayItem]) -> list[DayItem]:
-    """Open deals in their stage beyond its usual time; a dark one gets a note instead."""
+def _stalled(ctx: _Context, listed: list[dict[str, DayItem]], held: set[str]) -> list[DayItem]:
+    """Open deals in their stage beyond its usual time; one already ``listed`` (due a touch,
+    or dark) gets a note instead, a ``held`` one nothing."""
     deals = in_stage(ctx.snap)
-    deals = deals[deals["owner_rep_id"] == ctx.rep_id]
+    deals = deals[(deals["owner_rep_id"] == ctx.rep_id) & ~deals["opportunity_id"].isin(held)]
     usual = _usual_days(ctx.process)
     items = []
     for deal in deals.itertuples():
@@ -563,9 +628,10 @@ def _stalled(ctx: _Context, dark: dict[str, DayItem]) -> list[DayItem]:
         note = (
             f"in {deal.stage} {_days(int(spent))}, beyond {since} {round(float(limit), 1):g} days"
         )
-        if deal.opportunity_id in dark:
-            item = dark[deal.opportunity_id]
-            dark[deal.opportunity_id] = replace(item, reason=f"{item.reason}; also {note}")
+        where = next((d for d in listed if deal.opportunity_id in d), None)
+        if where is not None:
+            item = where[deal.opportunity_id]
+            where[deal.opportunity_id] = replace(item, reason=f"{item.reason}; also {note}")
             continue
         due = (ctx.end - timedelta(days=float(spent)) + timedelta(days=float(limit))).date()
         value = ctx.deal_value(deal.amount, deal.stage, deal.account_id)
@@ -669,11 +735,14 @@ def guided_day(
         sequences = prospect_sequences(s, ctx.own, as_of=ctx.end, rep_id=rep_id)
         decided = latest_dispositions(s, rep_id, ctx.end)
         held = _held(decided, day)
-        dark = _dark(ctx)
-        stalled = _stalled(ctx, dark)
+        held_deals = _held(decided, day, "opportunity_id")
+        plays = _deal_touches(ctx, held_deals)
+        dark = _dark(ctx, plays, held_deals)
+        stalled = _stalled(ctx, [plays, dark], held_deals)
         items = [
             *_replies(ctx),
             *_touches(ctx, sequences, held),
+            *plays.values(),
             *_dispositions_due(ctx, decided),
             *dark.values(),
             *stalled,
