@@ -32,7 +32,13 @@ from rightturn.errors import ParseError
 from rightturn.process.definition import DISPOSITIONS
 from rightturn.process.versions import in_force
 
-__all__ = ["DATED", "RecordedDisposition", "latest_dispositions", "record_disposition"]
+__all__ = [
+    "DATED",
+    "RecordedDisposition",
+    "decided_between",
+    "latest_dispositions",
+    "record_disposition",
+]
 
 # The kinds that carry a date: postpone (until it), revisit (on it).
 DATED = ("postpone", "revisit")
@@ -56,6 +62,26 @@ class RecordedDisposition:
     rep: str | None = None
     contact: str | None = None
     opportunity: str | None = None
+
+    @property
+    def summary(self) -> str:
+        """The decision in words, its subject by name: ``Cara Buyer postponed until
+        2026-07-10``, ``Big Co - Atlas disqualified (no budget)``."""
+        subject = (
+            (self.contact or "an unnamed contact")
+            if self.contact_id
+            else (self.opportunity or "an unnamed deal")
+        )
+        when = self.on_date.isoformat() if self.on_date else ""
+        done = {
+            "qualify": "qualified",
+            "disqualify": f"disqualified ({self.reason})",
+            "postpone": f"postponed until {when}",
+            "archive": "archived",
+            "revisit": f"to revisit on {when}",
+        }[self.kind]
+        note = f' (note: "{self.reason}")' if self.reason and self.kind != "disqualify" else ""
+        return f"{subject} {done}{note}"
 
 
 def _check(
@@ -166,16 +192,48 @@ def latest_dispositions(session: Session, rep_id: str, at: datetime) -> list[Rec
     ).all()
     latest: dict[tuple[str | None, str | None], RecordedDisposition] = {}
     for d, account_id in rows:  # oldest first, so the last one kept is the latest
-        latest[(d.contact_id, d.opportunity_id)] = RecordedDisposition(
-            d.id,
-            d.rep_id,
-            d.kind,
-            d.contact_id,
-            d.opportunity_id,
-            d.reason,
-            d.on_date,
-            d.decided_at,
-            d.decided_by,
-            account_id,
-        )
+        latest[(d.contact_id, d.opportunity_id)] = _recorded(d, account_id)
     return list(latest.values())
+
+
+def decided_between(
+    session: Session, rep_id: str, since: datetime, until: datetime
+) -> list[RecordedDisposition]:
+    """The rep's dispositions decided from ``since`` up to ``until`` (both included), newest
+    first, with the names of the contact or deal (the panel's "Decided today")."""
+    rows = session.execute(
+        select(
+            Disposition,
+            func.coalesce(Contact.account_id, Opportunity.account_id),
+            Contact.name,
+            Opportunity.name,
+        )
+        .outerjoin(Contact, Contact.contact_id == Disposition.contact_id)
+        .outerjoin(Opportunity, Opportunity.opportunity_id == Disposition.opportunity_id)
+        .where(
+            Disposition.rep_id == rep_id,
+            Disposition.decided_at >= since,
+            Disposition.decided_at <= until,
+        )
+        .order_by(Disposition.decided_at.desc(), Disposition.id.desc())
+    ).all()
+    return [_recorded(d, account_id, contact, deal) for d, account_id, contact, deal in rows]
+
+
+def _recorded(
+    d: Disposition, account_id: str | None, contact: str | None = None, deal: str | None = None
+) -> RecordedDisposition:
+    return RecordedDisposition(
+        d.id,
+        d.rep_id,
+        d.kind,
+        d.contact_id,
+        d.opportunity_id,
+        d.reason,
+        d.on_date,
+        d.decided_at,
+        d.decided_by,
+        account_id,
+        contact=contact,
+        opportunity=deal,
+    )

@@ -8,9 +8,9 @@ import html as htmllib
 import re
 from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
-from rightturn.crm.model import Activity, Contact, Rep
+from rightturn.crm.model import Activity, Contact, Disposition, Opportunity, Rep
 from rightturn.crm.scope import Scope
 from rightturn.process.today import guided_day
 from tests.web.conftest import END, Web
@@ -111,3 +111,126 @@ def test_the_day_defaults_to_today(web: Web) -> None:
     assert page.status_code == 200
     assert datetime.now(UTC).date().isoformat() in page.text
     assert date.fromisoformat(DAY) == END
+
+
+# --- dispositions from the panel --------------------------------------------------------------
+
+
+def _form(client, **fields: str):  # type: ignore[no-untyped-def]
+    """Post the Today page's decision form as a browser does (with the CSRF cookie's token)."""
+    data = {"csrf_token": client.cookies["rt_csrf"], **fields}
+    return client.post("/today/disposition", data=data, follow_redirects=False)
+
+
+def _rows(page: str) -> list[tuple[str, str]]:
+    """(kind, contact or deal id) of each row, as its decision form names it."""
+    return re.findall(
+        r'<tr data-kind="([a-z_]+)"[^>]*data-(?:opportunity|contact)-id="([^"]+)"', page
+    )
+
+
+def test_a_rep_postpones_a_prospect_and_it_leaves_the_day_with_a_notice(web: Web) -> None:
+    client = web.browser("rep_a")
+    today = datetime.now(UTC).date()
+    page = client.get("/today")
+    assert 'action="/today/disposition"' in page.text
+    prospects = [
+        i
+        for i in guided_day(web.store, web.rep_a, day=today, scope=Scope.everything())
+        if i.kind == "new_prospect"
+    ]
+    assert prospects, "the simulated org's rep should have prospects to start today"
+    chosen = prospects[0]
+    until = today + timedelta(days=14)
+    answer = _form(
+        client,
+        rep_id=web.rep_a,
+        kind="postpone",
+        contact_id=str(chosen.contact_id),
+        on=until.isoformat(),
+        date=today.isoformat(),
+    )
+    assert answer.status_code == 303
+    assert answer.headers["location"].startswith(f"/today?rep_id={web.rep_a}&date={today}")
+    page = client.get(answer.headers["location"])
+    notice = htmllib.unescape(re.search(r'id="recorded"[^>]*>([^<]*)<', page.text).group(1))
+    assert f"Recorded: {chosen.contact} postponed until {until}." in notice
+    assert chosen.contact_id not in [who for _, who in _rows(page.text)]
+    decided = htmllib.unescape(page.text.split('id="decided"')[1])
+    assert f"{chosen.contact} postponed until {until}" in decided
+    assert web.emails["rep_a"] in decided
+
+
+def test_a_decision_the_process_refuses_is_the_page_again_with_the_message(web: Web) -> None:
+    client = web.browser("rep_a")
+    client.get("/today")
+    deal = _own_deal(web, web.rep_a)
+    before = _count_dispositions(web)
+    for fields, message in (
+        ({"kind": "postpone"}, "postpone needs the date to postpone until"),
+        ({"kind": "disqualify"}, "disqualify needs a reason from the process in force"),
+        ({"kind": "disqualify", "reason": "rude"}, "&#39;rude&#39; is not one of: no budget"),
+        ({"kind": "snooze"}, "is not a disposition"),
+        ({"kind": "postpone", "on": "soon"}, "is not a date like"),
+    ):
+        answer = _form(client, rep_id=web.rep_a, opportunity_id=deal, **fields)
+        assert answer.status_code == 422, answer.text
+        assert answer.headers["content-type"].startswith("text/html")
+        assert 'id="problem"' in answer.text and message in answer.text, message
+        assert "Your day" in answer.text  # the page again, not an error page
+    assert _count_dispositions(web) == before
+
+
+def test_decisions_stay_in_scope(web: Web) -> None:
+    rep, manager = web.browser("rep_a"), web.browser("manager_a")
+    rep.get("/today")
+    manager.get("/today")
+    theirs = _own_deal(web, web.rep_b)
+    before = _count_dispositions(web)
+    # Another rep's deal, or deciding for another rep: not found, as a page.
+    for client, fields in (
+        (rep, {"rep_id": web.rep_a, "opportunity_id": theirs}),
+        (rep, {"rep_id": web.rep_b, "opportunity_id": theirs}),
+        (manager, {"rep_id": web.rep_b, "opportunity_id": theirs}),
+        # A teammate's deal is not the rep's own, even for their manager.
+        (manager, {"rep_id": web.rep_a2, "opportunity_id": _own_deal(web, web.rep_a)}),
+    ):
+        answer = _form(client, kind="archive", **fields)
+        assert answer.status_code == 404 and "Not found" in answer.text, fields
+    assert _count_dispositions(web) == before
+    # A stale form (no CSRF token) is refused.
+    stale = rep.post(
+        "/today/disposition",
+        data={"rep_id": web.rep_a, "kind": "archive", "opportunity_id": theirs},
+    )
+    assert stale.status_code == 403 and "reload the page" in stale.text
+    # The manager decides for a rep of their team, on that rep's deal.
+    mine = _own_deal(web, web.rep_a2)
+    answer = _form(manager, rep_id=web.rep_a2, kind="qualify", opportunity_id=mine)
+    assert answer.status_code == 303 and _count_dispositions(web) == before + 1
+    page = manager.get(answer.headers["location"])
+    assert "Recorded: " in page.text and "qualified. Its play ends." in page.text
+
+
+def test_a_past_day_offers_no_decisions(web: Web) -> None:
+    page = web.browser("rep_a").get("/today", params={"date": DAY})
+    assert page.status_code == 200
+    assert 'action="/today/disposition"' not in page.text
+    assert "open today's list to record one" in page.text
+
+
+def _own_deal(web: Web, rep: str) -> str:
+    with web.store.session() as s:
+        deal = s.scalar(
+            select(Opportunity.opportunity_id)
+            .where(Opportunity.owner_rep_id == rep, Opportunity.status == "open")
+            .order_by(Opportunity.opportunity_id)
+            .limit(1)
+        )
+    assert deal, f"the simulated org should give {rep} an open deal"
+    return deal
+
+
+def _count_dispositions(web: Web) -> int:
+    with web.store.session() as s:
+        return s.scalar(select(func.count()).select_from(Disposition)) or 0
