@@ -53,6 +53,8 @@ __all__ = [
     "Move",
     "check_conformance",
     "deal_paths",
+    "rollup",
+    "summarize_paths",
 ]
 
 BY = ("rep", "team", "product")
@@ -382,6 +384,19 @@ def check_conformance(
     if by not in BY:
         raise ParseError(f"--by {by!r}: use one of {', '.join(BY)}")
     version, process, paths = deal_paths(store, scope, as_of=as_of)
+    return summarize_paths(store, version, process, paths, as_of=as_of, by=by)
+
+
+def summarize_paths(
+    store: Store,
+    version: int,
+    process: Process,
+    paths: list[DealPath],
+    *,
+    as_of: datetime,
+    by: str = "rep",
+) -> Conformance:
+    """The roll-ups and map of paths already checked (:func:`deal_paths`), per ``by`` group."""
     with store.session() as s:
         groups = _groups(s, by, paths)
     parts: dict[tuple[str, str], list[DealPath]] = {}

@@ -82,3 +82,47 @@ def test_the_home_page_glance_is_the_inspections_figures(web: Web) -> None:
     # A rep's glance is about them: no range between reps.
     mine = web.browser("rep_a").get("/inspection/glance", params={"as_of": AS_OF})
     assert "touches done per prospect" in mine.text and "reps range" not in mine.text
+
+
+def test_the_deals_page_shows_the_map_and_reps_in_scope(web: Web) -> None:
+    from datetime import date
+
+    from rightturn.analytics.snapshot import as_of_datetime
+    from rightturn.crm.scope import scope_for
+    from rightturn.process.conformance import check_conformance
+
+    client = web.browser("manager_a")
+    page = client.get("/inspection/deals", params={"as_of": AS_OF})
+    assert page.status_code == 200
+    assert '<svg class="process-map"' in page.text
+    listed = _listed(page.text)
+    assert web.rep_a in listed and web.rep_b not in listed
+    names = _names(web)
+    for rep_id in listed:
+        assert f">{names[rep_id]}</a>" in page.text
+    with web.store.session() as s:
+        scope = scope_for(s, "manager", None, web.team_a)
+    found = check_conformance(
+        web.store, scope, as_of=as_of_datetime(date.fromisoformat(AS_OF))
+    ).as_json()
+    # Each arrow of the map says the deals the domain function counted for that move.
+    for e in found["map"]["edges"]:
+        move = f'data-move="{e["from"] or "created"}&gt;{e["to"]}" data-deals="{e["deals"]}"'
+        assert move in page.text, move
+    first = found["map"]["edges"][0]
+    drill = client.get("/inspection/deals", params={"as_of": AS_OF, "move": f">{first['to']}"})
+    rows = re.findall(r'<tr data-opportunity-id="([^"]+)"', drill.text)
+    assert len(rows) == min(first["deals"], 500) and first["from"] is None
+    assert f"{first['deals']:,} deals" in drill.text
+
+
+def test_the_deals_page_filters_by_rep_and_refuses_bad_input(web: Web) -> None:
+    client = web.browser("manager_a")
+    mine = client.get("/inspection/deals", params={"as_of": AS_OF, "rep_id": web.rep_a})
+    assert mine.status_code == 200 and re.search(r'<tr data-opportunity-id="', mine.text)
+    assert f"of {_names(web)[web.rep_a]}" in mine.text
+    assert client.get("/inspection/deals", params={"rep_id": web.rep_b}).status_code == 404
+    bad = client.get("/inspection/deals", params={"deviation": "wrong"})
+    assert bad.status_code == 422 and "<html" in bad.text and "skip, backward" in bad.text
+    rep = web.browser("rep_a").get("/inspection/deals", params={"as_of": AS_OF})
+    assert _listed(rep.text) == {web.rep_a}

@@ -1,4 +1,5 @@
-"""The inspection page: prospecting plan against actual per rep, and each rep's prospects."""
+"""The inspection pages: prospecting plan against actual per rep, each rep's prospects, and
+deals against the stage model (the process map, conformance per rep, the deals behind each)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,15 @@ from rightturn.analytics.cache import cached_for_data
 from rightturn.crm import queries
 from rightturn.crm.scope import Scope
 from rightturn.crm.store import Store
+from rightturn.errors import ParseError
+from rightturn.process.conformance import (
+    DEVIATIONS,
+    DealPath,
+    deal_paths,
+    rollup,
+    summarize_paths,
+)
+from rightturn.process.definition import Process
 from rightturn.process.inspect import (
     Inspection,
     check_sequences,
@@ -22,6 +32,7 @@ from rightturn.process.inspect import (
 from rightturn.process.versions import process_in_force
 from rightturn.web import charts
 from rightturn.web.pages.base import Who, as_of_day, render, router, store_of
+from rightturn.web.process_map import process_map_svg
 
 PROSPECTS_LISTED = 500  # a rep's prospects on their drill-down page, the latest first
 
@@ -97,4 +108,78 @@ def inspection_rep(
         checks=checks,
         names=names,
         total=total,
+    )
+
+
+DEALS_LISTED = 500  # deals on the conformance drill-down, the latest moves first
+
+
+def cached_deal_paths(
+    store: Store, scope: Scope, when: datetime
+) -> tuple[int, Process, list[DealPath]]:
+    """Every deal's path checked against the stage model as of ``when``: seconds at 1,000
+    reps, kept until the data changes (the process version is in the key)."""
+    version, _ = process_in_force(store, when)
+    return cached_for_data(
+        store, scope, ("deal-paths", when, version), lambda: deal_paths(store, scope, as_of=when)
+    )
+
+
+def _chosen(
+    paths: list[DealPath], rep_id: str | None, deviation: str | None, move: str | None
+) -> list[DealPath]:
+    if deviation is not None and deviation not in DEVIATIONS:
+        raise ParseError(f"deviation {deviation!r}: use one of {', '.join(DEVIATIONS)}")
+    chosen = [p for p in paths if rep_id is None or p.rep_id == rep_id]
+    if deviation:
+        chosen = [p for p in chosen if p.deviates(deviation)]
+    if move:
+        source, _, to = move.partition(">")
+        chosen = [p for p in chosen if any((m.source or "", m.to) == (source, to) for m in p.moves)]
+    return chosen
+
+
+@router.get("/inspection/deals", response_class=HTMLResponse)
+def inspection_deals(
+    request: Request,
+    who: Who,
+    as_of: str | None = None,
+    rep_id: str | None = None,
+    deviation: str | None = None,
+    move: str | None = None,
+) -> HTMLResponse:
+    """Deals against the stage model: the process map, conformance per rep, and the deals
+    behind a rep, a deviation or a move of the map."""
+    when = as_of_day(as_of)
+    store = store_of(request)
+    version, process, paths = cached_deal_paths(store, who.scope, when)
+    rep = None
+    if rep_id:
+        with store.session() as s:
+            rep = queries.get_rep(s, who.scope, rep_id)  # NotFound outside the viewer's scope
+    chosen = _chosen(paths, rep_id, deviation, move)
+    found = summarize_paths(store, version, process, paths, as_of=when, by="rep")
+    filtered = rep_id or deviation or move
+    listed = sorted(chosen, key=lambda p: p.moves[-1].at if p.moves else when, reverse=True)
+    names = dict((r.key, r.name) for r in found.by)
+    return render(
+        request,
+        "inspection_deals.html",
+        as_of=when,
+        r=found.as_json(),
+        reps=found.by,
+        process_map=process_map_svg(
+            found.nodes, found.edges, query={"as_of": as_of} if as_of else None
+        )
+        if paths
+        else None,
+        deals=listed[:DEALS_LISTED] if filtered else [],
+        total=len(chosen),
+        filtered=filtered,
+        rep=rep,
+        deviation=deviation,
+        deviations=DEVIATIONS,
+        move=move,
+        rep_names=names,
+        chosen=rollup("", "", chosen) if filtered and chosen else None,
     )
