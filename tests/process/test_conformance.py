@@ -284,3 +284,43 @@ def test_the_json_contract(deals: Store) -> None:
     assert table.exit_code == 0 and "East" in table.output and "skip" in table.output
     bad = CliRunner().invoke(app, ["process", "conformance", "--db", deals.url, "--by", "x"])
     assert bad.exit_code == 2 and "rep, team, product" in bad.output
+
+
+MAVEN_PROCESS = """
+name: Maven's pipeline
+stages:
+  - name: Engaging
+  - name: Won
+    outcome: won
+  - name: Lost
+    outcome: lost
+"""
+
+
+def test_a_real_export_checked_against_its_own_process(store: Store, maven_dir: Path) -> None:
+    """The Maven CRM export (another org: its own stage names, dates only for engaging and
+    closing) against a process written for it: the map counts what the CSV says, and every
+    dated deal conforms to the stage order."""
+    import csv
+
+    from rightturn.crm.imports import import_maven
+    from rightturn.process.versions import apply_process
+
+    import_maven(store, maven_dir)
+    apply_process(store, MAVEN_PROCESS, who="test")
+    with (maven_dir / "sales_pipeline.csv").open(newline="", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    dated = {
+        stage: sum(r["deal_stage"] == stage and bool(r["engage_date"]) and bool(r["close_date"])
+                   for r in rows)
+        for stage in ("Won", "Lost")
+    }  # fmt: skip
+    c = check_conformance(store, Scope.everything(), as_of=datetime.now(UTC))
+    edges = {(e["from"], e["to"]): e for e in c.edges}
+    assert edges[("Engaging", "Won")]["deals"] == dated["Won"]
+    assert edges[("Engaging", "Lost")]["deals"] == dated["Lost"]
+    assert {e["kind"] for e in c.edges} <= {"start", "won", "lost"}
+    assert c.overall.skipped_share == 0 and c.overall.backward_share == 0
+    if available():
+        assert c.overall.fitness_avg == pytest.approx(1.0)
+    assert c.process_name == "Maven's pipeline"
