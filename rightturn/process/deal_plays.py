@@ -7,8 +7,9 @@ deal's product). The rule, like :mod:`rightturn.process.sequences`, reads only w
 * The **play starts** when the deal entered its current stage (its last entry in the stage
   history by ``as_of``; a deal with no history has been in it since it was opened).
 * A **touch** is an outbound activity of the rep filed on the deal (any channel: an email, a
-  call, a meeting) from the start up to ``as_of``; touches are matched to the plan in order, so
-  the n-th touch done is the plan's n-th, whatever its channel.
+  call, a meeting) from the start of the (UTC) day of the start up to ``as_of`` — a proposal is
+  often sent just before the deal is moved to Proposal in the CRM; touches are matched to the
+  plan in order, so the n-th touch done is the plan's n-th, whatever its channel.
 * It **ends** early at the first event since the start that the cadence's ``exit_on`` names:
   ``"buyer reply"`` — a reply or call-back on the deal, or an inbound email or call filed on it;
   ``"meeting booked"`` — an accepted meeting on the deal, or a meeting filed on it;
@@ -26,7 +27,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 import pandas as pd
 from sqlalchemy import select
@@ -79,7 +80,7 @@ def deal_plays(session: Session, snap: Snapshot, rep_id: str, process: Process) 
     if not starts:
         return []
     as_of = snap.as_of
-    since = min(start for start, _ in starts.values())
+    since = min(_day_start(start) for start, _ in starts.values())
     ids = sorted(starts)
     names: dict[str, str | None] = {}
     touches: dict[str, list[tuple[datetime, str]]] = defaultdict(list)
@@ -143,7 +144,8 @@ def _play(
     began, (account_id, stage, cadence) = start
     ends = sorted(e for e in exits if e[0] >= began and e[1] in cadence.exit_on)
     ended_at, ended_by = ends[0] if ends else (None, None)
-    done = sorted(t for t in touches if t[0] >= began and (ended_at is None or t[0] < ended_at))
+    counted = _day_start(began)
+    done = sorted(t for t in touches if t[0] >= counted and (ended_at is None or t[0] < ended_at))
     return DealPlay(
         oid,
         name,
@@ -181,6 +183,10 @@ def _starts(
             (_text(deal.account_id), str(deal.stage), cadence),
         )
     return out
+
+
+def _day_start(at: datetime) -> datetime:
+    return datetime.combine(at.astimezone(UTC).date(), time.min, tzinfo=UTC)
 
 
 def _text(value: object) -> str | None:

@@ -4,8 +4,9 @@
 
 * ``reply_due`` — a buyer's inbound email or call to the rep (``Activity.direction`` inbound,
   from a contact, in the last :data:`REPLY_WINDOW_DAYS` days) with no outbound activity by the
-  rep after it, up to the end of the day, to that contact (as its contact or a participant), on
-  that thread or on that deal. One item per contact, due since their oldest unanswered message.
+  rep after it, up to the end of the day, to that contact (as its contact or a participant) or
+  on that thread. One item per contact, due since their oldest unanswered message. Writing to a
+  colleague of theirs on the same deal is not an answer: their question still waits.
   A reply unanswered is lost money: these are always listed, and always first.
 * ``touch_due`` — the next touch of a running prospecting sequence
   (:func:`~rightturn.process.sequences.prospect_sequences`) by the cadence the process gives the
@@ -317,16 +318,15 @@ def _replies(ctx: _Context) -> list[DayItem]:
     return [_reply_item(ctx, row) for row in waiting.values()]
 
 
-def _answers(ctx: _Context, since: datetime) -> list[tuple[datetime, set[str], Any, Any]]:
-    """The rep's outbound activity since ``since``: when, the contacts it reached, its thread
-    and its deal."""
+def _answers(ctx: _Context, since: datetime) -> list[tuple[datetime, set[str], Any]]:
+    """The rep's outbound activity since ``since``: when, the contacts it reached, its
+    thread."""
     rows = ctx.s.execute(
         select(
             Activity.activity_id,
             Activity.occurred_at,
             Activity.contact_id,
             Activity.thread_id,
-            Activity.opportunity_id,
         ).where(
             Activity.rep_id == ctx.rep_id,
             Activity.direction == "outbound",
@@ -343,20 +343,17 @@ def _answers(ctx: _Context, since: datetime) -> list[tuple[datetime, set[str], A
             )
         ):
             reached[activity_id].add(contact_id)
-    return [(r.occurred_at, reached[r.activity_id], r.thread_id, r.opportunity_id) for r in rows]
+    return [(r.occurred_at, reached[r.activity_id], r.thread_id) for r in rows]
 
 
-def _answered(row: Any, answers: list[tuple[datetime, set[str], Any, Any]]) -> bool:
-    """Whether an outbound activity after the buyer's message reached them, their thread or
-    their deal."""
-    for at, contacts, thread, deal in answers:
+def _answered(row: Any, answers: list[tuple[datetime, set[str], Any]]) -> bool:
+    """Whether an outbound activity after the buyer's message reached them or their thread."""
+    for at, contacts, thread in answers:
         if at <= row.occurred_at:
             continue
         if row.contact_id in contacts:
             return True
         if row.thread_id and thread == row.thread_id:
-            return True
-        if row.opportunity_id and deal == row.opportunity_id:
             return True
     return False
 

@@ -102,13 +102,18 @@ def test_a_late_first_touch_leaves_the_next_its_wait(org: Store) -> None:  # noq
     assert [i.due for i in deal_touches(org, on=due)] == [due]
 
 
-def test_touches_before_the_stage_or_by_another_rep_do_not_count(org: Store) -> None:  # noqa: F811
+def test_touches_before_the_stage_day_or_by_another_rep_do_not_count(org: Store) -> None:  # noqa: F811
     to_proposal(org, 3)
     with org.session() as s:
         s.add(activity("R1", "C1", at(10), "outbound", account_id="BIG", opportunity_id="O1"))
         s.add(activity("R2", "C1", at(2), "outbound", account_id="BIG", opportunity_id="O1"))
     [touch] = deal_touches(org)
     assert "touch 1 of 3" in touch.reason
+    # The proposal sent an hour before the deal moved to Proposal (at 10:00) is touch 1.
+    with org.session() as s:
+        s.add(activity("R1", "C1", at(3, 9), "outbound", account_id="BIG", opportunity_id="O1"))
+    [touch] = deal_touches(org)
+    assert "touch 2 of 3" in touch.reason
 
 
 def test_a_buyer_reply_or_a_meeting_since_the_stage_ends_the_play(org: Store) -> None:  # noqa: F811

@@ -143,6 +143,15 @@ def test_an_answer_before_the_reply_does_not_count_and_a_thread_answer_does(org:
     ]
 
 
+def test_writing_to_a_colleague_on_the_same_deal_does_not_answer_the_buyer(org: Store) -> None:
+    with org.session() as s:
+        s.add(Contact(contact_id="C5", account_id="BIG", name="Gil Colleague"))
+        s.flush()
+        s.add(activity("R1", "C1", at(4), "inbound", account_id="BIG", opportunity_id="O1"))
+        s.add(activity("R1", "C5", at(2), "outbound", account_id="BIG", opportunity_id="O1"))
+    assert [i.contact_id for i in day_of(org) if i.kind == "reply_due"] == ["C1"]
+
+
 def test_a_reply_after_the_day_is_not_due_yet_and_another_reps_reply_is_not_mine(
     org: Store,
 ) -> None:
