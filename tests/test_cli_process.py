@@ -1,13 +1,17 @@
-"""`rightturn process check|apply|show|list`: a process file checked with every problem on its
-line, applied as versions, printed back and listed."""
+"""`rightturn process check|apply|show|list|compare`: a process file checked with every problem
+on its line, applied as versions, printed back and listed; two versions compared."""
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
 from rightturn.cli import app
+from rightturn.crm.store import Store
+from rightturn.process.compare import CONTRACT_KEYS
 from rightturn.process.definition import FILES
+from tests.process.test_compare import AS_OF, T0, WINDOW, Plan, spread, two_versions
 from tests.process.test_definition import BAD  # the same broken file, checked by the CLI
 from tests.test_cli import run, runner
 
@@ -101,3 +105,55 @@ def test_apply_show_and_list_versions(tmp_path: Path) -> None:
     ):
         code, out = run("process", "show", *args, "--db", url)
         assert code == 2 and said in out and "Traceback" not in out
+
+
+def test_compare_sets_the_weeks_before_and_after_a_change_side_by_side(store: Store) -> None:
+    two_versions(store)
+    spread(store, T0 - WINDOW, [Plan(1, reply=3 if i < 4 else None) for i in range(40)])
+    spread(store, T0, [Plan(3, reply=6 if i < 24 else None) for i in range(40)])
+    as_of = AS_OF.date().isoformat()
+    code, out = run("process", "compare", "2", "1", "--as-of", as_of, "--db", store.url)
+    assert code == 0, out
+    assert (
+        "Process change: version 1 (Light-touch prospecting) → version 2 (Call-first process) "
+        "(version 2 came later, so it is after)" in out
+    )
+    assert "Windows of 56 days each" in out
+    assert "before: 2026-01-05 09:00 to 2026-03-02 09:00, 40 prospect sequences" in out
+    assert "after:  2026-03-02 09:00 to 2026-04-27 09:00, 40 prospect sequences" in out
+    row = next(line for line in out.splitlines() if "Prospects who responded" in line)
+    cells = [c.strip() for c in row.split("│")[1:-1]]
+    assert cells[1:4] == ["10%", "4%–23%", "40"]
+    assert cells[4:7] == ["60%", "45%–74%", "40"]  # Wilson: 0.446 to 0.737
+    assert cells[7].startswith("+50.0 pts (") and cells[8] == "better"
+    touches = next(line for line in out.splitlines() if "Touches per prospect" in line)
+    assert "more" in touches and "better" not in touches
+    assert "Wilson" in out and "not a controlled trial" in out
+
+    result = runner.invoke(
+        app, ["process", "compare", "1", "2", "--as-of", as_of, "--json", "--db", store.url]
+    )
+    assert result.exit_code == 0, result.output
+    body = json.loads(result.stdout)
+    assert tuple(body) == CONTRACT_KEYS["top"]
+    assert body["before"]["version"] == 1 and body["after"]["version"] == 2
+    assert body["before"]["to"] == body["after"]["from"] == T0.isoformat()
+    replied = next(m for m in body["metrics"] if m["key"] == "prospect_response_rate")
+    assert tuple(replied) == CONTRACT_KEYS["metric"]
+    assert (replied["before"], replied["after"], replied["verdict"]) == (0.1, 0.6, "better")
+    assert (replied["before_n"], replied["after_n"]) == (40, 40)
+    assert replied["change_ci"][0] > 0 and len(replied["change_ci"]) == 2
+
+
+def test_compare_errors_say_what_to_do(store: Store) -> None:
+    two_versions(store)
+    spread(store, T0 - WINDOW, [Plan(1)] * 5)
+    for args, said in (
+        (("1", "1"), "version 1 twice: compare two different versions"),
+        (("1", "9"), "no process version 9: versions 1 to 2 were applied"),
+        (("1", "2"), "no prospecting sequence started in the after window, version 2"),
+        (("1", "2", "--as-of", "2026-03-10"), "no after window yet"),
+        (("1", "2", "--as-of", "2026-31-03"), "--as-of '2026-31-03' is not a date"),
+    ):
+        code, out = run("process", "compare", *args, "--db", store.url)
+        assert code == 2 and said in out and "Traceback" not in out, (args, out)

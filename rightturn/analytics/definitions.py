@@ -20,6 +20,11 @@ WINDOWS = {
     "as_of": "at the end of the as-of date",
     "26_weeks": "the 26 weeks up to the as-of date",
     "7_days": "the 7 days up to the as-of date, against the 7 days before",
+    "change_sequences": "the prospecting sequences started in the weeks before a process version "
+    "was applied, against those started in as many weeks after, each followed for 30 days from "
+    "its first touch",
+    "change_won": "the deals won in the weeks before a process version was applied, against "
+    "those won in as many weeks after",
 }
 PERIOD_WINDOWS = {"Q": "quarter", "M": "month"}
 
@@ -259,6 +264,59 @@ _FIGURES = [
                 "responses",
             ),
         )
+    ),
+    *(
+        Figure(key, name, counts, window, unit, "rightturn.process.compare.compare_versions")
+        for key, name, counts, window, unit in (
+            (
+                "touches_per_prospect",
+                "Touches per prospect",
+                "Outbound emails and calls to a prospect in the sequence's first 30 days, "
+                "averaged over the sequences",
+                "change_sequences",
+                "touches",
+            ),
+            (
+                "prospect_response_rate",
+                "Prospects who responded",
+                "Prospecting sequences the buyer answered (a reply, a call-back or a meeting) "
+                "within 30 days of the first touch ÷ the sequences",
+                "change_sequences",
+                "%",
+            ),
+            (
+                "prospect_meeting_rate",
+                "Prospects to a meeting",
+                "Prospecting sequences with a meeting with the prospect (held, or accepted by "
+                "them) within 30 days of the first touch ÷ the sequences",
+                "change_sequences",
+                "%",
+            ),
+            (
+                "prospect_opportunity_rate",
+                "Prospects to an opportunity",
+                "Prospecting sequences after which the rep opened an opportunity at the "
+                "prospect's account (or naming them) within 30 days of the first touch ÷ the "
+                "sequences",
+                "change_sequences",
+                "%",
+            ),
+            (
+                "cycle_days_won",
+                "Sales cycle, deals won in the window",
+                "Median days from a deal's creation to its win",
+                "change_won",
+                "days",
+            ),
+        )
+    ),
+    Figure(
+        "interval_95",
+        "95% interval",
+        "The range that holds the true value 19 times in 20, given how many it was measured "
+        "on: a wide one means few data, and a change whose interval spans 0 could be chance",
+        None,
+        "",
     ),
     Figure(
         "p90",

@@ -4,7 +4,8 @@ Each command parses its flags, calls one domain function, and renders the result
 translated to a message and exit code 2 in one place (:func:`rightturn.cli.common.errors`).
 Commands live by domain: ``crm`` (init, import, summary, simulate, demo) and ``capture``
 (capture, review, activities, evaluate, blocklist), ``web`` (serve, users), ``zones``
-(org timezone, users timezone), ``process`` (check, apply, show, list) and ``disposition``.
+(org timezone, users timezone), ``process`` (check, apply, show, list, compare) and
+``disposition``.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from rightturn.cli import (  # noqa: F401  (importing registers their commands)
     crm,
     dispositions,
     process,
+    process_compare,
     process_inspect,
     today,
     web,

@@ -114,7 +114,7 @@ class _Event:
     detail: str  # channel, or what ended it
 
 
-class _Deals:
+class Deals:
     """A rep's opportunities by account and by contact: creation times and open intervals."""
 
     def __init__(self) -> None:
@@ -145,7 +145,7 @@ def prospect_sequences(
     ordered by rep, then start."""
     touches, accounts = _read_activities(session, scope, as_of, rep_id)
     responses = _read_responses(session, scope, as_of, rep_id)
-    deals = _read_deals(session, scope, as_of, rep_id)
+    deals = read_deals(session, scope, as_of, rep_id)
     decided = _read_dispositions(session, scope, as_of, rep_id)
     found: list[Sequence] = []
     for key in sorted(touches):
@@ -283,8 +283,10 @@ def _read_dispositions(
     return found
 
 
-def _read_deals(session: Session, scope: Scope, as_of: datetime, rep_id: str | None) -> _Deals:
-    """The reps' opportunities created by ``as_of``, with their accounts and named contacts."""
+def read_deals(session: Session, scope: Scope, as_of: datetime, rep_id: str | None = None) -> Deals:
+    """The reps' opportunities created by ``as_of``, with their accounts and named contacts
+    (what ends a sequence; :mod:`rightturn.process.compare` counts the deals a sequence led to
+    from the same read)."""
     q = (
         select(
             Opportunity.owner_rep_id,
@@ -305,7 +307,7 @@ def _read_deals(session: Session, scope: Scope, as_of: datetime, rep_id: str | N
     )
     if rep_id is not None:
         q = q.where(Opportunity.owner_rep_id == rep_id)
-    deals = _Deals()
+    deals = Deals()
     seen: set[tuple[str, str, datetime]] = set()
     for rep, account, contact, created, closed in session.execute(q):
         if account and (rep, account, created) not in seen:

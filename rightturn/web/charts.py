@@ -10,10 +10,13 @@ from typing import Any
 
 import plotly.graph_objects as go
 
+from rightturn.analytics.definitions import FIGURES
+
 __all__ = [
     "OUTCOME_COLORS",
     "WATERFALL_LABELS",
     "activity_mix_chart",
+    "compare_chart",
     "coverage_chart",
     "cumulative_flow_chart",
     "funnel_chart",
@@ -563,3 +566,42 @@ def plan_actual_chart(rows: list[dict[str, Any]], limit: int = 40) -> str:
         height=max(340, 180 + 34 * len(rows)),
     )
     return _html(fig, "chart-plan-actual", legend=_LEGEND_AT_BOTTOM, bottom=100)
+
+
+def compare_chart(metrics: list[dict[str, Any]]) -> str:
+    """One small panel per figure of a process comparison: before and after, each a point with
+    its 95% interval as error bars and its n on hover (``metrics``: the comparison's rows)."""
+    from plotly.subplots import make_subplots
+
+    fig = make_subplots(rows=1, cols=len(metrics), subplot_titles=[m["name"] for m in metrics])
+    for col, m in enumerate(metrics, start=1):
+        axis = FIGURES[m["key"]].unit
+        scale, unit = (100, "%") if axis == "%" else (1, f" {axis}")
+        for side, color in (("before", _GREY), ("after", _BLUE)):
+            value, ci = m[side], m[f"{side}_ci"]
+            if value is None:
+                continue
+            low, high = ci if ci else (value, value)
+            fig.add_scatter(
+                row=1,
+                col=col,
+                x=[side.capitalize()],
+                y=[value * scale],
+                mode="markers",
+                marker={"color": color, "size": 11},
+                error_y={
+                    "type": "data",
+                    "symmetric": False,
+                    "array": [(high - value) * scale],
+                    "arrayminus": [(value - low) * scale],
+                    "color": color,
+                },
+                hovertemplate=f"{side.capitalize()}: %{{y:.1f}}{unit} "
+                f"(95% interval {low * scale:.1f}–{high * scale:.1f}), n = {m[f'{side}_n']:,}"
+                "<extra></extra>",
+                showlegend=False,
+            )
+        fig.update_yaxes(title_text=axis, row=1, col=col, rangemode="tozero")
+    fig.update_layout(title="Before and after the change, with 95% intervals", height=360)
+    fig.update_annotations(font_size=12)
+    return _html(fig, "chart-compare")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from rightturn.analytics.definitions import FIGURES
 
-__all__ = ["show", "tooltip"]
+__all__ = ["show", "show_change", "show_change_interval", "show_interval", "tooltip"]
 
 
 def show(key: str, value: float | int | None) -> str:
@@ -36,3 +36,40 @@ def tooltip(key: str) -> str:
     """The figure's name and meaning in one line, for a ``title`` attribute."""
     figure = FIGURES[key]
     return f"{figure.name}: {figure.tooltip}"
+
+
+Interval = tuple[float, float] | list[float] | None
+
+
+def show_interval(key: str, interval: Interval) -> str:
+    """An interval of figure ``key`` in its unit's format ("21%–28%", "70–90 days"); a dash
+    for none."""
+    if interval is None:
+        return "—"
+    return _span(show(key, interval[0]), show(key, interval[1]), "–")
+
+
+def show_change_interval(key: str, interval: Interval) -> str:
+    """An interval of a difference of figure ``key`` ("−7.8 to +2.3 pts"); a dash for none."""
+    if interval is None:
+        return "—"
+    return _span(show_change(key, interval[0]), show_change(key, interval[1]), " to ")
+
+
+def _span(low: str, high: str, between: str) -> str:
+    """Two values joined, their shared unit said once."""
+    for unit in (" days", " pts"):
+        if low.endswith(unit) and high.endswith(unit):
+            low = low.removesuffix(unit)
+    return f"{low}{between}{high}"
+
+
+def show_change(key: str, value: float | None) -> str:
+    """A difference of figure ``key``, signed: a share's in percentage points ("+3.1 pts"),
+    others in the figure's unit ("−4 days", "+0.4")."""
+    if value is None:
+        return "—"
+    sign = "+" if value > 0 else "−" if value < 0 else ""
+    if FIGURES[key].unit == "%":
+        return f"{sign}{abs(value) * 100:.1f} pts"
+    return sign + show(key, abs(value))

@@ -15,6 +15,7 @@ from rightturn.web.pages import (  # noqa: F401  (each module adds its routes to
     mine,
     people,
     process,
+    process_compare,
     review,
     settings,
     signin,
