@@ -85,10 +85,10 @@ def test_bad_input_gets_a_styled_page_that_says_what_to_do(web: Web) -> None:
     assert same.status_code == 422
     assert "compare two different versions" in same.text and '<select name="v1">' in same.text
     soon = client.get("/process/compare", params={"v1": 0, "v2": 1, "as_of": "2026-05-30"})
-    assert soon.status_code == 404 and "no after window yet" in soon.text
+    assert soon.status_code == 404 and "No after window yet: version 1" in soon.text
     assert "wait until then, or measure as of a later date" in soon.text
     unknown = client.get("/process/compare", params={"v1": 0, "v2": 5})
-    assert unknown.status_code == 404 and "no process version 5" in unknown.text
+    assert unknown.status_code == 404 and "No process version 5" in unknown.text
     junk = client.get("/process/compare", params={"v1": "latest"})
     assert junk.status_code == 422 and "That request is not valid" in junk.text
     assert client.get("/process/compare", params={"weeks": 0}).status_code == 422
