@@ -43,13 +43,14 @@ def test_a_rep_postpones_an_item_from_their_day(web: Web, server: str, browser) 
         row.locator("button[type=submit]").click()
     assert "postpone needs the date to postpone until" in page.locator("#problem").inner_text()
     assert page.locator(mine).count() == 1 and _decided(web) == 0
+    # The refused decision's form is open on its row, as it was sent, to mend it there.
+    row = page.locator(mine).first
+    assert row.locator("details.decide").get_attribute("open") is not None
+    assert row.locator("select[name=kind]").input_value() == "postpone"
     _shot(page, "today-postpone-refused")
 
     # Postpone until a date: back on the day, a notice naming it, the item gone.
     until = (datetime.now(UTC) + timedelta(days=10)).date().isoformat()
-    row = page.locator(mine).first
-    row.locator("summary").click()
-    row.locator("select[name=kind]").select_option("postpone")
     row.locator("input[name=on]").fill(until)
     with page.expect_navigation():
         row.locator("button[type=submit]").click()

@@ -16,6 +16,7 @@ with the message, nothing recorded.
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated
 from urllib.parse import urlencode
@@ -49,6 +50,19 @@ DECISIONS = {
     "archive": "Archive",
     "revisit": "Revisit on a date",
 }
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """A decision refused: its message, and what was chosen, to show its row's form open and
+    filled in again."""
+
+    about: str | None  # the deal or contact id
+    message: str
+    kind: str
+    reason: str | None
+    on: str | None
+    note: str | None
 
 
 @router.get("/today", response_class=HTMLResponse)
@@ -97,7 +111,8 @@ def decide(
             scope=Scope(frozenset({rep_id})),
         )
     except ParseError as exc:
-        return _page(request, who, rep_id, day, problem=str(exc), http_status=422)
+        tried = Attempt(opportunity_id or contact_id, str(exc), kind, reason, on, note)
+        return _page(request, who, rep_id, day, problem=tried, http_status=422)
     query = {"rep_id": rep_id, "date": day.isoformat(), "recorded": str(done.id)}
     return RedirectResponse(f"/today?{urlencode(query)}", status_code=303)
 
@@ -109,7 +124,7 @@ def _page(
     day: date,
     *,
     recorded: int | None = None,
-    problem: str | None = None,
+    problem: Attempt | None = None,
     http_status: int = 200,
 ) -> HTMLResponse:
     chosen = rep_id or who.account.rep_id
