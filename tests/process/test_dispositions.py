@@ -15,7 +15,11 @@ from rightturn.crm.scope import Scope
 from rightturn.crm.settings import data_version
 from rightturn.crm.store import Store
 from rightturn.errors import NotFound, ParseError
-from rightturn.process.dispositions import latest_dispositions, record_disposition
+from rightturn.process.dispositions import (
+    decided_between,
+    latest_dispositions,
+    record_disposition,
+)
 from rightturn.process.sequences import prospect_sequences
 from rightturn.process.today import URGENCY, score
 from tests.process.test_today import DAY, activity, at, day_of, org  # noqa: F401  (fixture)
@@ -162,3 +166,19 @@ def test_a_disposition_ends_the_sequence_it_follows_but_not_a_later_one(
     assert found["C3"].ended_by == "disposition" and found["C3"].ended_at == at(6)
     assert len(found["C3"].touches) == 2 and len(found["C3"].after_exit) == 1
     assert found["C5"].ended_by is None and len(found["C5"].touches) == 1
+
+
+def test_decisions_of_a_day_are_listed_newest_first_in_words(org: Store) -> None:  # noqa: F811
+    later = DAY + timedelta(days=9)
+    decide(org, "postpone", contact_id="C3", on_date=later, at=at(0, 9))
+    decide(org, "disqualify", opportunity_id="O1", reason="No Budget", at=at(0, 11))
+    decide(org, "qualify", contact_id="C2", reason="asked for a demo", at=at(0, 12))
+    decide(org, "archive", contact_id="C4", at=at(1))  # the day before: not listed
+    with org.session() as s:
+        found = decided_between(s, "R1", at(0, 0), as_of_datetime(DAY))
+        assert decided_between(s, "R2", at(0, 0), as_of_datetime(DAY)) == []
+    assert [d.summary for d in found] == [
+        'Dan Prospect qualified (note: "asked for a demo")',
+        "BIG deal disqualified (no budget)",
+        f"Eve Fresh postponed until {later.isoformat()}",
+    ]
