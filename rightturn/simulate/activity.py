@@ -625,7 +625,10 @@ class TeamRun:
             iso(d.closed_at) if d.closed_at else "", FORECAST[d.stage],
             ";".join(c.contact_id for c in d.engaged),
         ])  # fmt: skip
-        t.rows("crm/stage_history.csv", [[d.opportunity_id, s, iso(at)] for s, at in d.stages])
+        t.rows(
+            "crm/stage_history.csv",
+            [[d.opportunity_id, s, iso(at)] for s, at in d.recorded_stages],
+        )
         t.rows(
             "crm/opportunity_history.csv",
             [[d.opportunity_id, f, old, new, iso(at)] for f, old, new, at in d.history],
@@ -633,7 +636,7 @@ class TeamRun:
         outcome = d.status
         t.row("truth/opportunities.csv", [
             d.opportunity_id, int(d.qualified), int(d.multithreaded), int(d.stalled), d.slips,
-            d.win_probability, outcome,
+            d.win_probability, outcome, d.skipped_stage or "", int(d.moved_back),
         ])  # fmt: skip
 
     def colleague(self, rep: Rep) -> Rep:

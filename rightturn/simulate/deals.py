@@ -56,6 +56,11 @@ class Deal:
     stall_window: tuple[datetime, datetime] | None
     win_probability: float
     history: list[tuple[str, str, str, datetime]] = field(default_factory=list)
+    # The stage history as the CRM records it (a stage skipped, a move back): see
+    # :func:`as_recorded_stages`. ``stages`` stays the deal's true path.
+    recorded_stages: list[tuple[str, datetime]] = field(default_factory=list)
+    skipped_stage: str | None = None
+    moved_back: bool = False
 
     @property
     def stage(self) -> str:
@@ -205,6 +210,36 @@ def _as_recorded(
     return close_date, shown_amount
 
 
+def stage_sloppiness(rep: Rep) -> float:
+    """How often a rep's deals leave the stage model in the CRM, from 0 to 0.3 of their deals:
+    a latent trait of its own, drawn from the rep's id so the rest of the org is unchanged."""
+    return random.Random(f"stage-sloppiness:{rep.rep_id}").uniform(0.0, 0.3)
+
+
+def as_recorded_stages(
+    opportunity_id: str, rep: Rep, stages: list[tuple[str, datetime]]
+) -> tuple[list[tuple[str, datetime]], str | None, bool]:
+    """The stage history as the CRM records it, the stage skipped (or None) and whether the
+    deal moved back. Reps sometimes jump a stage (the deal went to Proposal straight from
+    Qualification in the CRM) and sometimes move a deal back and on again (a buyer reopened a
+    question in Proposal): a sloppy rep's deals (:func:`stage_sloppiness`) do either more often,
+    at most one per deal. Only a middle open stage, between two others, is skipped or left
+    backward, so the first and current stages and the close stay as they were."""
+    rng = random.Random(f"stage-record:{opportunity_id}")
+    sloppiness = stage_sloppiness(rep)
+    opened = [i for i, (name, _) in enumerate(stages) if name in STAGES]
+    draw = rng.random()
+    if len(opened) < 3 or draw >= 1.5 * sloppiness:
+        return list(stages), None, False
+    j = opened[rng.randrange(1, len(opened) - 1)]  # a middle stage, with one before and after
+    if draw < sloppiness:
+        return stages[:j] + stages[j + 1 :], stages[j][0], False
+    (previous, _), (stage, entered), (_, left) = stages[j - 1], stages[j], stages[j + 1]
+    back = entered + (left - entered) * 0.3
+    again = entered + (left - entered) * 0.6
+    return [*stages[: j + 1], (previous, back), (stage, again), *stages[j + 1 :]], None, True
+
+
 def plan_deal(
     rng: random.Random,
     opportunity_id: str,
@@ -227,6 +262,7 @@ def plan_deal(
 
     kept_history = [h for h in history if h[3] <= end_at]
     stages = [s for s in timeline.entered if s[1] <= end_at]
+    recorded, skipped, moved_back = as_recorded_stages(opportunity_id, rep, stages)
     closed_time = timeline.closed_time
     is_closed = closed_time <= end_at
     close_date, shown_amount = _as_recorded(kept_history, created_at, timeline.cycle, amount)
@@ -253,4 +289,7 @@ def plan_deal(
         stall_window=timeline.stall_window,
         win_probability=round(traits.p_win, 4),
         history=kept_history,
+        recorded_stages=recorded,
+        skipped_stage=skipped,
+        moved_back=moved_back,
     )

@@ -13,6 +13,7 @@ from rightturn.errors import ConfigError
 
 from . import noise, org, prospecting, writer
 from .activity import TeamRun
+from .deals import stage_sloppiness
 from .org import PRODUCTS, Counters
 from .styles import Style, style_named
 
@@ -173,5 +174,5 @@ def _write_rep_truth(t: writer.Tables, reps: list[org.Rep]) -> None:
     for r in reps:
         t.row("truth/reps.csv", [
             r.rep_id, round(r.skill, 4), round(r.effort, 3), round(r.brief_share, 3),
-            r.won_revenue, int(r.rep_id in top),
+            r.won_revenue, int(r.rep_id in top), round(stage_sloppiness(r), 4),
         ])  # fmt: skip

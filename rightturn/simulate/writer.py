@@ -36,10 +36,12 @@ HEADERS = {
         "kind", "source_id", "rep_id", "occurred_at", "category", "direction", "contact_id",
         "account_id", "opportunity_id", "style", "template", "responds_to", "buyer_action",
     ],
-    "truth/reps.csv": ["rep_id", "skill", "effort", "brief_share", "won_revenue", "is_top20"],
+    "truth/reps.csv": [
+        "rep_id", "skill", "effort", "brief_share", "won_revenue", "is_top20", "stage_sloppiness",
+    ],
     "truth/opportunities.csv": [
         "opportunity_id", "qualified", "multithreaded", "stalled", "slips", "win_probability",
-        "outcome",
+        "outcome", "skipped_stage", "moved_back",
     ],
     "truth/sequences.csv": ["rep_id", "contact_id", "touches", "replied"],
 }  # fmt: skip

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections import Counter, defaultdict
 
 import pytest
@@ -78,11 +79,12 @@ def test_truth_activity_keys_resolve(org, activities):
             assert not o["closed_at"] or a["occurred_at"] <= o["closed_at"]
 
 
-def test_stage_history_is_ordered_and_ends_at_the_current_stage(org):
+def test_stage_history_is_in_order_but_for_planted_deviations_and_ends_at_the_stage(org):
     history = defaultdict(list)
     for h in org.csv("crm/stage_history.csv"):
         history[h["opportunity_id"]].append(h)
     opps = org.csv("crm/opportunities.csv")
+    truth = {t["opportunity_id"]: t for t in org.csv("truth/opportunities.csv")}
     assert len(history) == len(opps)
     forecast = {"Closed Won": "Closed", "Closed Lost": "Omitted", "Negotiation": "Commit"}
     statuses = Counter()
@@ -92,9 +94,16 @@ def test_stage_history_is_ordered_and_ends_at_the_current_stage(org):
         assert times == sorted(times)
         assert rows[0]["entered_at"] == o["created_at"]
         assert rows[-1]["stage"] == o["stage"]
-        assert [STAGES.index(r["stage"]) for r in rows] == sorted(
-            STAGES.index(r["stage"]) for r in rows
-        )
+        ranks = [STAGES.index(r["stage"]) for r in rows]
+        # In stage order, but for the deviations planted in truth/opportunities.csv.
+        planted = truth[o["opportunity_id"]]
+        drops = sum(b < a for a, b in itertools.pairwise(ranks))
+        assert drops == int(planted["moved_back"])
+        opened = [x for x in ranks if not STAGES[x].startswith("Closed")]
+        jumps = sum(b > a + 1 for a, b in itertools.pairwise(opened))
+        assert jumps == (1 if planted["skipped_stage"] else 0)
+        if planted["skipped_stage"]:
+            assert planted["skipped_stage"] not in {r["stage"] for r in rows}
         statuses[o["status"]] += 1
         if o["status"] == "open":
             assert o["closed_at"] == "" and not o["stage"].startswith("Closed")
@@ -105,6 +114,8 @@ def test_stage_history_is_ordered_and_ends_at_the_current_stage(org):
             assert o["forecast_category"] == forecast[o["stage"]]
         assert o["forecast_category"] in {"Pipeline", "Best Case", "Commit", "Closed", "Omitted"}
     assert statuses["open"] and statuses["won"] and statuses["lost"]
+    assert any(t["skipped_stage"] for t in truth.values())
+    assert any(t["moved_back"] == "1" for t in truth.values())
 
 
 def test_timestamps_and_amounts_look_like_an_export(org):
