@@ -101,9 +101,25 @@ def main() -> None:
         )
         rates = missed[missed["far"]].groupby("multithreaded")["missed"].mean()
         c, nan = conformance.overall, float("nan")
+        sloppy = pd.read_csv(root / "org" / "truth" / "reps.csv").set_index("rep_id")
+        off = (
+            pd.DataFrame(
+                {
+                    "rep_id": [p.rep_id for p in paths],
+                    "off": [bool(p.skipped or p.backward) for p in paths],
+                }
+            )
+            .groupby("rep_id")["off"]
+            .mean()
+        )
+        rep_rank = off.corr(sloppy["stage_sloppiness"].reindex(off.index), method="spearman")
+        planted = pd.read_csv(root / "org" / "truth" / "opportunities.csv", keep_default_na=False)
+        planted_n = int((planted["skipped_stage"] != "").sum() + planted["moved_back"].sum())
         print(f"deals against the stage model: {c.deals:,} deals in {checked:.2f} s; skipped "
-              f"{c.skipped_share:.1%}, backward {c.backward_share:.1%} (the simulator moves "
-              f"deals in order), fitness {c.fitness_avg or float('nan'):.3f}; "
+              f"{c.skipped_share:.1%}, backward {c.backward_share:.1%} "
+              f"({sum(bool(p.skipped or p.backward) for p in paths):,} deals off the model, "
+              f"{planted_n:,} planted), fitness {c.fitness_avg or nan:.3f}; per rep, share off "
+              f"the model against planted sloppiness: Spearman {rep_rank:.2f}; "
               f"'2 buyer contacts engaged' unmet on planted multi-threaded deals "
               f"{rates.get(1, nan):.0%}, on single-threaded {rates.get(0, nan):.0%}")  # fmt: skip
 
