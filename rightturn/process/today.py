@@ -42,7 +42,9 @@
   process's ``day.new_prospects_per_day`` less the sequences the rep started that day; not one
   the rep disqualified, archived or postponed until after the day.
 
-Ranking — ``score = URGENCY[kind] x (1 + min(days overdue, OVERDUE_CAP)) x value``:
+Ranking — ``score = URGENCY[kind] x (1 + min(days overdue, OVERDUE_CAP)) x value`` (the weights,
+:func:`~rightturn.process.day_items.score` and :func:`~rightturn.process.day_items.rank` are in
+:mod:`rightturn.process.day_items`; the deal kinds are built in :mod:`rightturn.process.day_deals`):
 
 * :data:`URGENCY` weighs the kind (reply_due 10, touch_due 4, disposition_due 3.5, deal_dark 3,
   stalled 2, new_prospect 1): a decision the rep set a date for ranks below a cadence touch
@@ -65,20 +67,14 @@ gives the same list.
 
 from __future__ import annotations
 
-import math
-from collections.abc import Iterable
-from dataclasses import asdict, dataclass, replace
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
-import pandas as pd
 from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.orm import Session
 
-from rightturn.analytics.health import in_stage
-from rightturn.analytics.metrics import conversion, headline
-from rightturn.analytics.pipeline import quiet_deals
-from rightturn.analytics.snapshot import Snapshot, as_of_datetime, load_snapshot
+from rightturn.analytics.snapshot import as_of_datetime
 from rightturn.crm import queries
 from rightturn.crm.model import (
     Account,
@@ -92,198 +88,34 @@ from rightturn.crm.model import (
 from rightturn.crm.scope import Scope
 from rightturn.crm.store import Store, chunks
 from rightturn.errors import NotFound, ParseError
-from rightturn.process.deal_plays import DealPlay, deal_plays
+from rightturn.process.day_deals import dark_deals, deal_touches, stalled_deals
+from rightturn.process.day_items import (
+    DayContext,
+    DayItem,
+    day_context,
+    days_words,
+    rank,
+    score,
+    segment_value,
+    when_words,
+)
 from rightturn.process.definition import Process
 from rightturn.process.dispositions import DATED, RecordedDisposition, latest_dispositions
 from rightturn.process.sequences import QUIET_DAYS, Sequence, prospect_sequences
 from rightturn.process.versions import in_force
 
-__all__ = [
-    "CONTRACT_KEYS",
-    "DEFAULT_WIN",
-    "KINDS",
-    "MIN_HISTORY",
-    "MIN_VALUE",
-    "OVERDUE_CAP",
-    "PROSPECT_REST_DAYS",
-    "REPLY_WINDOW_DAYS",
-    "SEGMENT_VALUE",
-    "URGENCY",
-    "DayItem",
-    "guided_day",
-    "rank",
-    "resolve_rep",
-    "score",
-]
+__all__ = ["PROSPECT_REST_DAYS", "REPLY_WINDOW_DAYS", "guided_day", "resolve_rep"]
 
-KINDS = ("reply_due", "touch_due", "deal_dark", "stalled", "disposition_due", "new_prospect")
-URGENCY = {
-    "reply_due": 10.0,
-    "touch_due": 4.0,
-    "deal_dark": 3.0,
-    "stalled": 2.0,
-    "disposition_due": 3.5,
-    "new_prospect": 1.0,
-}
-OVERDUE_CAP = 7
-SEGMENT_VALUE = {"enterprise": 0.3, "mid-market": 0.2, "smb": 0.1}
-UNKNOWN_SEGMENT_VALUE = 0.1
-MIN_VALUE = 0.05
-DEFAULT_WIN = 0.2
-# Deals that must have reached a stage before its own conversion to won is used.
-MIN_HISTORY = 5
 # A buyer message older than this is no longer today's answer: its deal shows as dark instead.
 REPLY_WINDOW_DAYS = 30
 # A contact touched (or heard from) more recently than this is not a new prospect.
 PROSPECT_REST_DAYS = 90
-CONTRACT_KEYS = ("kind", "account_id", "contact_id", "opportunity_id", "due", "reason", "score")
-
-
-@dataclass(frozen=True)
-class DayItem:
-    """One thing to do: the contract's fields, then names for display."""
-
-    kind: str
-    account_id: str | None
-    contact_id: str | None
-    opportunity_id: str | None
-    due: date
-    reason: str
-    score: float
-    account: str | None = None
-    contact: str | None = None
-    contact_title: str | None = None
-    opportunity: str | None = None
-
-    def contract(self) -> dict[str, Any]:
-        """The ``rightturn today --json`` row: exactly :data:`CONTRACT_KEYS`, due as ISO."""
-        row = asdict(self)
-        return {k: (row[k].isoformat() if k == "due" else row[k]) for k in CONTRACT_KEYS}
-
-
-def score(kind: str, overdue_days: int, value: float) -> float:
-    """The ranking score (see the module docstring)."""
-    late = min(max(overdue_days, 0), OVERDUE_CAP)
-    return round(URGENCY[kind] * (1 + late) * max(value, MIN_VALUE), 4)
-
-
-def rank(items: Iterable[DayItem]) -> list[DayItem]:
-    """The items in the documented order: replies first, then score, then the tie-breaks."""
-    order = {k: n for n, k in enumerate(KINDS)}
-    return sorted(
-        items,
-        key=lambda i: (
-            i.kind != "reply_due",
-            -i.score,
-            order[i.kind],
-            i.due,
-            i.opportunity_id or "",
-            i.contact_id or "",
-            i.account_id or "",
-        ),
-    )
-
-
-def _segment_value(segment: str | None) -> float:
-    return SEGMENT_VALUE.get((segment or "").strip().lower(), UNKNOWN_SEGMENT_VALUE)
-
-
-def _days(n: int) -> str:
-    return "1 day" if n == 1 else f"{n} days"
-
-
-def _when(due: date, day: date) -> str:
-    late = (day - due).days
-    return "due today" if late <= 0 else f"{_days(late)} overdue"
-
-
-@dataclass
-class _Context:
-    """What every kind reads: the rep, the day, the process, and the team's history."""
-
-    s: Session
-    rep_id: str
-    day: date
-    end: datetime
-    process: Process
-    own: Scope
-    snap: Snapshot
-    win: dict[str, float]
-    typical: float
-    segments: dict[str, str | None]
-
-    def deal_value(self, amount: Any, stage: str | None, account_id: str | None) -> float:
-        """A deal's expected value in typical deals; its segment's weight without an amount."""
-        if amount is None or (isinstance(amount, float) and math.isnan(amount)):
-            return self.account_value(account_id)
-        probability = self.win.get(stage or "", self.win.get("", DEFAULT_WIN))
-        return float(amount) * probability / self.typical
-
-    def account_value(self, account_id: str | None) -> float:
-        return _segment_value(self.segments.get(account_id or ""))
-
-    def item_value(self, opportunity_id: str | None, account_id: str | None) -> float:
-        """The value of an item on a deal (the deal's, when in the snapshot), else on an
-        account."""
-        if opportunity_id:
-            deal = self.snap.deals[self.snap.deals["opportunity_id"] == opportunity_id]
-            if len(deal):
-                first = deal.iloc[0]
-                return self.deal_value(first["amount"], first["stage"], account_id)
-        return self.account_value(account_id)
-
-
-def _context(s: Session, rep_id: str, day: date, process: Process) -> _Context:
-    """The team's snapshot (stage conversions, the typical deal, stage times) and the rep's
-    scope."""
-    end = as_of_datetime(day)
-    team = s.scalar(select(Rep.team_id).where(Rep.rep_id == rep_id))
-    members = set(s.scalars(select(Rep.rep_id).where(Rep.team_id == team))) if team else set()
-    snap = load_snapshot(s, Scope(frozenset(members | {rep_id})), end)
-    amounts = snap.deals["amount"].dropna().astype(float)
-    median = float(amounts.median()) if len(amounts) else 0.0
-    ctx = _Context(
-        s,
-        rep_id,
-        day,
-        end,
-        process,
-        Scope(frozenset({rep_id})),
-        snap,
-        _win_by_stage(snap),
-        median if median > 0 else 1.0,
-        {},
-    )
-    # Only the rep's accounts: every item is at one (a deal they own, a contact they worked).
-    ctx.segments = dict(
-        s.execute(
-            select(Account.account_id, Account.segment).where(ctx.own.accounts(Account.account_id))
-        )
-        .tuples()
-        .all()
-    )
-    return ctx
-
-
-def _win_by_stage(snap: Snapshot) -> dict[str, float]:
-    """Each open stage's historical conversion to won (won / deals that reached it); key ""
-    holds the fallback, the overall win rate."""
-    overall = headline(snap).get("win_rate")
-    out: dict[str, float] = {"": float(overall) if overall is not None else DEFAULT_WIN}
-    stages = conversion(snap)
-    if not stages:
-        return out
-    won = stages[-1]["reached_next"]  # reaching past the last open stage is winning
-    for row in stages:
-        if row["reached"] >= MIN_HISTORY:  # a handful of deals says little: the overall rate
-            out[row["stage"]] = won / row["reached"]
-    return out
 
 
 # --- reply_due ------------------------------------------------------------------------------
 
 
-def _replies(ctx: _Context) -> list[DayItem]:
+def _replies(ctx: DayContext) -> list[DayItem]:
     """Buyer messages to the rep still waiting for an answer, one item per contact."""
     since = ctx.end - timedelta(days=REPLY_WINDOW_DAYS)
     inbound = ctx.s.execute(
@@ -318,7 +150,7 @@ def _replies(ctx: _Context) -> list[DayItem]:
     return [_reply_item(ctx, row) for row in waiting.values()]
 
 
-def _answers(ctx: _Context, since: datetime) -> list[tuple[datetime, set[str], Any]]:
+def _answers(ctx: DayContext, since: datetime) -> list[tuple[datetime, set[str], Any]]:
     """The rep's outbound activity since ``since``: when, the contacts it reached, its
     thread."""
     rows = ctx.s.execute(
@@ -358,12 +190,12 @@ def _answered(row: Any, answers: list[tuple[datetime, set[str], Any]]) -> bool:
     return False
 
 
-def _reply_item(ctx: _Context, row: Any) -> DayItem:
+def _reply_item(ctx: DayContext, row: Any) -> DayItem:
     due = row.occurred_at.date()
     waited = (ctx.day - due).days
     said = "called" if row.kind == "call" else "wrote"
     about = f' ("{row.subject}")' if row.subject and row.kind == "email" else ""
-    when = "today" if waited <= 0 else f"{_days(waited)} ago"
+    when = "today" if waited <= 0 else f"{days_words(waited)} ago"
     value = ctx.item_value(row.opportunity_id, row.account_id)
     return DayItem(
         "reply_due",
@@ -379,7 +211,7 @@ def _reply_item(ctx: _Context, row: Any) -> DayItem:
 # --- touch_due and new_prospect -------------------------------------------------------------
 
 
-def _touches(ctx: _Context, sequences: list[Sequence], held: set[str]) -> list[DayItem]:
+def _touches(ctx: DayContext, sequences: list[Sequence], held: set[str]) -> list[DayItem]:
     """The next touch of each running sequence, when due by the day, but for ``held``
     contacts (disqualified, archived, postponed)."""
     items = []
@@ -392,7 +224,7 @@ def _touches(ctx: _Context, sequences: list[Sequence], held: set[str]) -> list[D
     return items
 
 
-def _next_touch(ctx: _Context, seq: Sequence) -> DayItem | None:
+def _next_touch(ctx: DayContext, seq: Sequence) -> DayItem | None:
     if seq.ended_by is not None or not seq.touches:
         return None
     last = seq.touches[-1][0]
@@ -409,7 +241,7 @@ def _next_touch(ctx: _Context, seq: Sequence) -> DayItem | None:
     template = f", template {touch.template}" if touch.template else ""
     reason = (
         f"Touch {done + 1} of {len(cadence.touches)} of {cadence.name!r}: {touch.channel}"
-        f"{template}; {_when(due, ctx.day)} (last touch {last.date().isoformat()})"
+        f"{template}; {when_words(due, ctx.day)} (last touch {last.date().isoformat()})"
     )
     overdue = (ctx.day - due).days
     value = ctx.account_value(seq.account_id)
@@ -424,53 +256,7 @@ def _next_touch(ctx: _Context, seq: Sequence) -> DayItem | None:
     )
 
 
-def _deal_touches(ctx: _Context, held: set[str]) -> dict[str, DayItem]:
-    """The next touch of each running deal play due by the day, by deal, but for ``held``
-    deals (disqualified, archived, postponed)."""
-    out = {}
-    for play in deal_plays(ctx.s, ctx.snap, ctx.rep_id, ctx.process):
-        due = play.next_due()
-        if play.opportunity_id in held or due is None or due > ctx.day:
-            continue
-        done = len(play.touches)
-        touch = play.cadence.touches[done]
-        template = f", template {touch.template}" if touch.template else ""
-        reason = (
-            f"{play.name or 'Unnamed deal'}: touch {done + 1} of {len(play.cadence.touches)}, "
-            f"{touch.channel}{template}, of {play.cadence.name!r}; {_when(due, ctx.day)} "
-            f"(in {play.stage} since {play.started_at.date().isoformat()}; {_so_far(play)})"
-        )
-        value = ctx.item_value(play.opportunity_id, play.account_id)
-        out[play.opportunity_id] = DayItem(
-            "touch_due",
-            play.account_id,
-            None,
-            play.opportunity_id,
-            due,
-            reason,
-            score("touch_due", (ctx.day - due).days, value),
-        )
-    return out
-
-
-def _so_far(play: DealPlay) -> str:
-    """The play's touches so far, and which used another channel than the plan's."""
-    if not play.touches:
-        return "no touch yet"
-    article = {"email": "an email", "call": "a call", "meeting": "a meeting"}
-    off = [
-        f"touch {n} was {article.get(kind, kind)} where the plan said {planned.channel}"
-        for n, ((_, kind), planned) in enumerate(
-            zip(play.touches, play.cadence.touches, strict=False), 1
-        )
-        if kind != planned.channel
-    ]
-    done = len(play.touches)
-    head = f"{done} touch{'es' if done > 1 else ''} done, the last {play.touches[-1][0].date()}"
-    return f"{head}; {'; '.join(off)}" if off else f"{head}, channels as planned"
-
-
-def _prospects(ctx: _Context, sequences: list[Sequence], held: set[str]) -> list[DayItem]:
+def _prospects(ctx: DayContext, sequences: list[Sequence], held: set[str]) -> list[DayItem]:
     """Contacts to start a sequence with today, within the day's capacity, but for ``held``
     contacts (disqualified, archived, postponed)."""
     started = sum(1 for seq in sequences if seq.started_at.date() == ctx.day)
@@ -507,7 +293,7 @@ def _prospects(ctx: _Context, sequences: list[Sequence], held: set[str]) -> list
         ).all()
     )
     rows = [r for r in rows if r.contact_id not in held]
-    rows.sort(key=lambda r: (-_segment_value(r.segment), -(r.employees or 0), r.contact_id))
+    rows.sort(key=lambda r: (-segment_value(r.segment), -(r.employees or 0), r.contact_id))
     return [
         DayItem(
             "new_prospect",
@@ -517,7 +303,7 @@ def _prospects(ctx: _Context, sequences: list[Sequence], held: set[str]) -> list
             ctx.day,
             f"Not contacted in {PROSPECT_REST_DAYS} days, no open deal; "
             f"{r.segment or 'unknown'} segment: start the prospecting play",
-            score("new_prospect", 0, _segment_value(r.segment)),
+            score("new_prospect", 0, segment_value(r.segment)),
         )
         for r in rows[:room]
     ]
@@ -540,7 +326,7 @@ def _held(decided: list[RecordedDisposition], day: date, subject: str = "contact
     }
 
 
-def _dispositions_due(ctx: _Context, decided: list[RecordedDisposition]) -> list[DayItem]:
+def _dispositions_due(ctx: DayContext, decided: list[RecordedDisposition]) -> list[DayItem]:
     """Postponed and revisit dates reached (the latest disposition only)."""
     items = []
     for d in decided:
@@ -559,88 +345,8 @@ def _dispositions_due(ctx: _Context, decided: list[RecordedDisposition]) -> list
                 d.opportunity_id,
                 d.on_date,
                 f"{head}: decide on {what} (qualify, disqualify, archive or postpone again)"
-                f"{note}; {_when(d.on_date, ctx.day)}",
+                f"{note}; {when_words(d.on_date, ctx.day)}",
                 score("disposition_due", (ctx.day - d.on_date).days, value),
-            )
-        )
-    return items
-
-
-# --- deal_dark and stalled ------------------------------------------------------------------
-
-
-def _dark(ctx: _Context, touches: dict[str, DayItem], held: set[str]) -> dict[str, DayItem]:
-    """The rep's open deals with no buyer response in ``dark_after_days``, by deal; a deal
-    with a touch due gets a note on the touch instead, a ``held`` one nothing."""
-    days = ctx.process.day.dark_after_days
-    deals, _ = quiet_deals(ctx.s, ctx.own, days=days, as_of=ctx.end, limit=10_000)
-    created = ctx.snap.deals.set_index("opportunity_id")["created_at"]
-    out = {}
-    for deal in deals:
-        if deal["opportunity_id"] in held:
-            continue
-        last = deal["last_buyer_response"]
-        # Dark since the last response, or since the deal was opened when there was none.
-        since = last if last else created.get(deal["opportunity_id"])
-        due = (since + timedelta(days=days)).date() if since and not pd.isna(since) else ctx.day
-        if due > ctx.day:  # opened less than dark_after_days ago: not dark yet, only new
-            continue
-        heard = f"the last on {last.date().isoformat()}" if last else "none since it opened"
-        if deal["opportunity_id"] in touches:
-            item = touches[deal["opportunity_id"]]
-            note = f"also dark: no buyer response in {days} days ({heard})"
-            touches[deal["opportunity_id"]] = replace(item, reason=f"{item.reason}; {note}")
-            continue
-        reason = f"No buyer response in {days} days ({heard}); {deal['stage']}: re-engage"
-        value = ctx.deal_value(deal["amount"], deal["stage"], deal["account_id"])
-        out[deal["opportunity_id"]] = DayItem(
-            "deal_dark",
-            deal["account_id"],
-            None,
-            deal["opportunity_id"],
-            due,
-            reason,
-            score("deal_dark", (ctx.day - due).days, value),
-        )
-    return out
-
-
-def _usual_days(process: Process) -> dict[str, int]:
-    return {s.name.lower(): s.usual_days for s in process.stages if s.usual_days}
-
-
-def _stalled(ctx: _Context, listed: list[dict[str, DayItem]], held: set[str]) -> list[DayItem]:
-    """Open deals in their stage beyond its usual time; one already ``listed`` (due a touch,
-    or dark) gets a note instead, a ``held`` one nothing."""
-    deals = in_stage(ctx.snap)
-    deals = deals[(deals["owner_rep_id"] == ctx.rep_id) & ~deals["opportunity_id"].isin(held)]
-    usual = _usual_days(ctx.process)
-    items = []
-    for deal in deals.itertuples():
-        limit = usual.get(str(deal.stage).lower(), deal.stage_p90)
-        spent = deal.days_in_stage
-        if pd.isna(limit) or pd.isna(spent) or spent <= limit:
-            continue
-        since = "the process's usual" if str(deal.stage).lower() in usual else "the team's P90 of"
-        note = (
-            f"in {deal.stage} {_days(int(spent))}, beyond {since} {round(float(limit), 1):g} days"
-        )
-        where = next((d for d in listed if deal.opportunity_id in d), None)
-        if where is not None:
-            item = where[deal.opportunity_id]
-            where[deal.opportunity_id] = replace(item, reason=f"{item.reason}; also {note}")
-            continue
-        due = (ctx.end - timedelta(days=float(spent)) + timedelta(days=float(limit))).date()
-        value = ctx.deal_value(deal.amount, deal.stage, deal.account_id)
-        items.append(
-            DayItem(
-                "stalled",
-                deal.account_id,
-                None,
-                deal.opportunity_id,
-                due,
-                f"Stalled: {note}; move it on or close it",
-                score("stalled", (ctx.day - due).days, value),
             )
         )
     return items
@@ -728,14 +434,14 @@ def guided_day(
     every out-of-scope record is. ``process`` overrides the one in force (tests, what-ifs)."""
     with store.session() as s:
         queries.get_rep(s, scope, rep_id)
-        ctx = _context(s, rep_id, day, process or process_at(s, as_of_datetime(day)))
+        ctx = day_context(s, rep_id, day, process or process_at(s, as_of_datetime(day)))
         sequences = prospect_sequences(s, ctx.own, as_of=ctx.end, rep_id=rep_id)
         decided = latest_dispositions(s, rep_id, ctx.end)
         held = _held(decided, day)
         held_deals = _held(decided, day, "opportunity_id")
-        plays = _deal_touches(ctx, held_deals)
-        dark = _dark(ctx, plays, held_deals)
-        stalled = _stalled(ctx, [plays, dark], held_deals)
+        plays = deal_touches(ctx, held_deals)
+        dark = dark_deals(ctx, plays, held_deals)
+        stalled = stalled_deals(ctx, [plays, dark], held_deals)
         items = [
             *_replies(ctx),
             *_touches(ctx, sequences, held),

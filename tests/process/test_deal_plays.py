@@ -15,9 +15,9 @@ from rightturn.cli import app
 from rightturn.crm.model import BuyerAction, Opportunity, StageChange
 from rightturn.crm.scope import Scope
 from rightturn.crm.store import Store
+from rightturn.process.day_items import CONTRACT_KEYS, KINDS, DayItem, rank
 from rightturn.process.definition import default_process
 from rightturn.process.dispositions import record_disposition
-from rightturn.process.today import CONTRACT_KEYS, KINDS, DayItem, rank
 from tests.process.test_today import DAY, activity, at, day_of, org  # noqa: F401  (fixture)
 
 PLAY = default_process().cadence_for("Proposal")

@@ -15,13 +15,13 @@ from rightturn.crm.scope import Scope
 from rightturn.crm.settings import data_version
 from rightturn.crm.store import Store
 from rightturn.errors import NotFound, ParseError
+from rightturn.process.day_items import URGENCY, score
 from rightturn.process.dispositions import (
     decided_between,
     latest_dispositions,
     record_disposition,
 )
 from rightturn.process.sequences import prospect_sequences
-from rightturn.process.today import URGENCY, score
 from tests.process.test_today import DAY, activity, at, day_of, org  # noqa: F401  (fixture)
 
 EVERYONE = Scope.everything()

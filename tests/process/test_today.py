@@ -24,18 +24,17 @@ from rightturn.crm.model import (
 from rightturn.crm.scope import Scope
 from rightturn.crm.store import Store
 from rightturn.errors import NotFound
-from rightturn.process.definition import default_process
-from rightturn.process.today import (
+from rightturn.process.day_items import (
     CONTRACT_KEYS,
     KINDS,
     OVERDUE_CAP,
     URGENCY,
     DayItem,
-    guided_day,
     rank,
-    resolve_rep,
     score,
 )
+from rightturn.process.definition import default_process
+from rightturn.process.today import guided_day, resolve_rep
 
 DAY = date(2026, 6, 15)
 _ids = count(1)

@@ -22,7 +22,8 @@ from rightturn.analytics.snapshot import as_of_datetime
 from rightturn.crm.model import Activity, ActivityParticipant, Rep
 from rightturn.crm.scope import Scope
 from rightturn.crm.store import Store
-from rightturn.process.today import REPLY_WINDOW_DAYS, DayItem, guided_day
+from rightturn.process.day_items import DayItem
+from rightturn.process.today import REPLY_WINDOW_DAYS, guided_day
 from tests.process.test_inspect import END, org, org_url  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.slow

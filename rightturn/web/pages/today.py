@@ -28,8 +28,9 @@ from rightturn.analytics.snapshot import as_of_datetime
 from rightturn.crm import queries
 from rightturn.crm.scope import Scope
 from rightturn.errors import ParseError
+from rightturn.process.day_items import KINDS
 from rightturn.process.dispositions import decided_between, record_disposition
-from rightturn.process.today import KINDS, guided_day
+from rightturn.process.today import guided_day
 from rightturn.process.versions import in_force
 from rightturn.web.pages.base import Who, parse_day, render, rep_choices, router, store_of
 
