@@ -25,6 +25,10 @@ WINDOWS = {
     "its first touch",
     "change_won": "the deals won in the weeks before a process version was applied, against "
     "those won in as many weeks after",
+    "inspection": "every prospecting sequence started by the as-of date, each up to the as-of "
+    "date or its end, against the process in force then",
+    "stage_history": "every deal's stage history up to the as-of date, against the process in "
+    "force then",
 }
 PERIOD_WINDOWS = {"Q": "quarter", "M": "month"}
 
@@ -307,6 +311,114 @@ _FIGURES = [
                 "Median days from a deal's creation to its win",
                 "change_won",
                 "days",
+            ),
+        )
+    ),
+    *(
+        Figure(key, name, counts, "inspection", unit, "rightturn.process.inspect.inspect_by")
+        for key, name, counts, unit in (
+            (
+                "planned_touches_avg",
+                "Touches planned per prospect",
+                "The touches the cadence in force had made due by the as-of date, or by the "
+                "sequence's end (a reply on day 3 plans only what was due by day 3), averaged "
+                "over the sequences",
+                "touches",
+            ),
+            (
+                "actual_touches_avg",
+                "Touches done per prospect",
+                "The rep's emails and calls to the prospect in the sequence, averaged over the "
+                "sequences",
+                "touches",
+            ),
+            (
+                "abandoned_before_3_share",
+                "Abandoned before touch 3",
+                "Sequences with no response, fewer than 3 touches and none for 14 days although "
+                "the plan had reached touch 3 ÷ the sequences whose plan reached touch 3",
+                "%",
+            ),
+            (
+                "exit_violations",
+                "Touches after a buyer responded",
+                "Outbound touches after the buyer's reply, call-back or meeting that were not the "
+                "rep's answer: the cadence kept going when it should have stopped",
+                "touches",
+            ),
+            (
+                "on_time_share",
+                "Touches on time",
+                "Touches made no later than a day after the cadence made them due ÷ the touches",
+                "%",
+            ),
+            (
+                "channel_followed_share",
+                "Channel followed",
+                "Touches made in the channel the cadence named for that touch ÷ the touches",
+                "%",
+            ),
+            (
+                "responded_share",
+                "Prospects who responded, all sequences",
+                "Sequences the buyer answered (a reply, a call-back or an accepted meeting) ÷ the "
+                "sequences",
+                "%",
+            ),
+            (
+                "median_days_between_touches",
+                "Days between touches",
+                "The median days between one touch of a sequence and the next",
+                "days",
+            ),
+        )
+    ),
+    *(
+        Figure(
+            key,
+            name,
+            counts,
+            "stage_history",
+            unit,
+            "rightturn.process.conformance.check_conformance",
+        )
+        for key, name, counts, unit in (
+            (
+                "conforming_share",
+                "Deals conforming",
+                "Deals that entered the stages in order, one after the other, closed from where "
+                "the process allows, and met each stage's criteria when they advanced ÷ the "
+                "deals",
+                "%",
+            ),
+            (
+                "fitness_avg",
+                "Fitness (token replay)",
+                "How well each deal's stage path replays on the stage model (pm4py token-based "
+                "replay: 1.00 is a path the model allows; skips and backward moves cost), "
+                "averaged over the deals",
+                "0-1",
+            ),
+            (
+                "skipped_share",
+                "Skipped a stage",
+                "Deals that jumped over one or more open stages (created past the first, moved "
+                "past the next, or won before the last) ÷ the deals",
+                "%",
+            ),
+            (
+                "backward_share",
+                "Moved backward",
+                "Deals that went back to an earlier stage, or out of a closed one ÷ the deals",
+                "%",
+            ),
+            (
+                "unmet_share",
+                "Advances with criteria unmet",
+                "Moves into a stage made before the exit criteria of the stage left or the entry "
+                "criteria of the stage entered were met on the data (a day's grace) ÷ the moves "
+                "into a stage",
+                "%",
             ),
         )
     ),

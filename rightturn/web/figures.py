@@ -27,6 +27,8 @@ def show(key: str, value: float | int | None) -> str:
         return f"{value:,.1f} weeks"
     if unit == "x":
         return f"{value:.2f}x"
+    if unit == "0-1":
+        return f"{value:.2f}"
     if isinstance(value, int):
         return f"{value:,}"
     return f"{value:,.1f}"
