@@ -326,6 +326,15 @@ def _held(decided: list[RecordedDisposition], day: date, subject: str = "contact
     }
 
 
+def _decided_on(decided: list[RecordedDisposition], day: date) -> set[str]:
+    """Contacts qualified, or whose postpone or revisit date has come by ``day``."""
+    return {
+        d.contact_id
+        for d in decided
+        if d.contact_id and (d.kind == "qualify" or (d.on_date is not None and d.on_date <= day))
+    }
+
+
 def _dispositions_due(ctx: DayContext, decided: list[RecordedDisposition]) -> list[DayItem]:
     """Postponed and revisit dates reached (the latest disposition only)."""
     items = []
@@ -449,6 +458,8 @@ def guided_day(
             *_dispositions_due(ctx, decided),
             *dark.values(),
             *stalled,
-            *_prospects(ctx, sequences, held),
+            # A prospect qualified is past prospecting, and one due a decision is listed once,
+            # as the decision.
+            *_prospects(ctx, sequences, held | _decided_on(decided, day)),
         ]
         return _named(s, rank(items))

@@ -108,10 +108,13 @@ def test_a_postpone_is_due_on_its_date_not_before_and_hides_the_prospect_until_t
     assert [(i.contact_id, i.account_id, i.due) for i in due] == [("C3", "MID", DAY)]
     assert due[0].reason.startswith(f"Postponed until {DAY.isoformat()}: decide on the prospect")
     assert '"back from leave"' in due[0].reason and due[0].contact == "Eve Fresh"
-    assert "C3" in {i.contact_id for i in items if i.kind == "new_prospect"}  # no longer held
+    # Listed once: as the decision, not also as a new prospect.
+    assert "C3" not in {i.contact_id for i in items if i.kind == "new_prospect"}
 
     decide(org, "qualify", contact_id="C3", at=at(0.5))  # decided: never due again
-    assert not [i for i in day_of(org) if i.kind == "disposition_due"]
+    after = day_of(org)
+    assert not [i for i in after if i.kind == "disposition_due"]
+    assert "C3" not in {i.contact_id for i in after if i.kind == "new_prospect"}  # qualified
 
 
 def test_a_revisit_on_a_deal_is_due_and_weighs_between_a_touch_and_a_dark_deal(
