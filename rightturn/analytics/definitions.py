@@ -308,7 +308,8 @@ _FIGURES = [
             (
                 "cycle_days_won",
                 "Sales cycle, deals won in the window",
-                "Median days from a deal's creation to its win",
+                "Median days from a deal's creation to its win, counting on both sides only cycles "
+                "no longer than a deal won as the before window opened could have had",
                 "change_won",
                 "days",
             ),

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 from zoneinfo import ZoneInfo
 
 import typer
@@ -15,6 +15,9 @@ from rich.table import Table
 from rightturn.cli.common import DbOption, console, day, errors, open_store, plural
 from rightturn.cli.process import process_app
 from rightturn.web.figures import show, show_change, show_change_interval, show_interval
+
+if TYPE_CHECKING:  # the domain loads when the command runs, not with every command's --help
+    from rightturn.process.compare import Comparison
 
 _VERSION = "A process version (`rightturn process list`; 0: the shipped default)."
 # A clear change stands out; green and red stay for won and lost, as on every page.
@@ -41,7 +44,8 @@ def compare(
         typer.Option(
             "--json",
             help="Print one object: as_of, time_zone, horizon_days, weeks, between (versions in "
-            "force between the two), before and after (version, name, from, to, days, "
+            "force between the two), cycle_days_at_most (the longest cycle counted), before and "
+            "after (version, name, from, to, days, "
             "sequences, won_deals; times in UTC), metrics (key, name, before, before_ci, "
             "before_n, after, after_ci, after_n, change, change_ci, verdict, enough_data, "
             "method; a share is from 0 to 1; an interval is a list of two numbers, low then "
@@ -59,14 +63,20 @@ def compare(
     for touches), or no clear change when the interval spans 0."""
     from rightturn.analytics.snapshot import as_of_datetime
     from rightturn.crm.scope import Scope
-    from rightturn.process.compare import MIN_SEQUENCES, MIN_WON, compare_versions
+    from rightturn.process.compare import compare_versions
 
     when = as_of_datetime(day(as_of, "--as-of"))
     found = compare_versions(open_store(db), Scope.everything(), v1, v2, as_of=when, weeks=weeks)
-    body = found.as_json()
     if as_json:
-        print(json.dumps(body, indent=2))
+        print(json.dumps(found.as_json(), indent=2))
         return
+    _header(found)
+    _table(found)
+
+
+def _header(found: Comparison) -> None:
+    """The versions, the windows in the org's zone, and the rule for what is counted."""
+    body = found.as_json()
     zone = ZoneInfo(found.time_zone)
 
     def at(iso: str) -> str:
@@ -96,12 +106,18 @@ def compare(
         highlight=False,
         markup=True,
     )
+
+
+def _table(found: Comparison) -> None:
+    """One row per figure, then how the intervals were drawn and what the figures cannot say."""
+    from rightturn.process.compare import MIN_SEQUENCES, MIN_WON
+
     table = Table(title="Before and after, with 95% intervals", title_justify="left")
     for header in ("Figure", "Before", "95% interval", "n", "After", "95% interval", "n"):
         table.add_column(header, justify="left" if header == "Figure" else "right")
     table.add_column("Change (95% interval)", justify="right")
     table.add_column("Verdict")
-    for m in body["metrics"]:
+    for m in found.as_json()["metrics"]:
         k = m["key"]
         clear = m["verdict"] != "no clear change"
         verdict = f"[{_CLEAR}]{m['verdict']}[/]" if clear else m["verdict"]
@@ -117,6 +133,14 @@ def compare(
             verdict + ("" if m["enough_data"] else " [yellow](few data)[/]"),
         )
     console.print(table)
+    if found.cycle_days_at_most is not None:
+        console.print(
+            f"Sales cycle: deals won with a cycle of at most "
+            f"{plural(found.cycle_days_at_most, 'day')} on both sides, the oldest a deal won as "
+            "the before window opened could be, given when the deals start.",
+            highlight=False,
+            style="dim",
+        )
     console.print(
         f"Intervals: rates Wilson (the change Newcombe), touches Student t (the change Welch), "
         f"the cycle a bootstrap of the median. Few data: fewer than {MIN_SEQUENCES} sequences "

@@ -18,7 +18,11 @@ and only what happens within it counts: touches made, a buyer reply or call-back
 the contact (held or accepted), an opportunity of the rep at the contact's account or naming the
 contact. A sequence's horizon must be over by the as-of date, which is why the after window ends
 that many days before it: otherwise late starters, followed for less time, would pull the after
-rates down. Cycle time is the days from creation to win of the deals won in each window.
+rates down. Cycle time is the days from creation to win of the deals won in each window, counting
+on both sides only cycles no longer than the time from the org's first deal to the before window's
+start (``cycle_days_at_most``): a deal won then could not be older, so without the cap a young
+org's before side would hold only short cycles and the change would read "worse" by itself. Most
+deals won in the after window were created under the earlier version: the cycle moves late.
 
 **The verdict.** The difference is after minus before, with a 95% interval
 (:mod:`rightturn.analytics.intervals`). An interval that spans 0 is "no clear change";
@@ -91,7 +95,10 @@ _RESPONDED = ("buyer reply", "meeting booked")
 
 # The ``--json`` contract: the top level, each window, each metric.
 CONTRACT_KEYS = {
-    "top": ("as_of", "time_zone", "horizon_days", "weeks", "between", "before", "after", "metrics"),
+    "top": (
+        "as_of", "time_zone", "horizon_days", "weeks", "between", "cycle_days_at_most", "before",
+        "after", "metrics",
+    ),
     "window": ("version", "name", "from", "to", "days", "sequences", "won_deals"),
     "metric": (
         "key", "name", "before", "before_ci", "before_n", "after", "after_ci", "after_n",
@@ -188,6 +195,7 @@ class Comparison:
     between: tuple[int, ...]
     swapped: bool  # the versions were given later first
     metrics: list[MetricChange]
+    cycle_days_at_most: int | None = None  # the cap on the cycles counted (the module docstring)
 
     def as_json(self) -> dict[str, Any]:
         """The ``rightturn process compare --json`` contract (:data:`CONTRACT_KEYS`)."""
@@ -197,6 +205,7 @@ class Comparison:
             "horizon_days": self.horizon_days,
             "weeks": self.weeks,
             "between": list(self.between),
+            "cycle_days_at_most": self.cycle_days_at_most,
             "before": self.before.as_json(),
             "after": self.after.as_json(),
             "metrics": [m.as_json() for m in self.metrics],
@@ -234,7 +243,11 @@ def compare_versions(
         )
         deals = read_deals(s, scope, as_of)
         meetings = _meetings(s, scope, before.start, as_of)
-        won = {w: _won_days(s, scope, w) for w in (before, after)}
+        # A deal won as the before window opens can be no older than the data: cap both sides
+        # at that age, or a young org's early wins (short by force) flatter the before side.
+        first_deal = s.scalar(select(func.min(Opportunity.created_at)))
+        longest = (before.start - first_deal) / _DAY if first_deal is not None else None
+        won = {w: _won_days(s, scope, w, longest) for w in (before, after)}
     b, a = (
         _followed(seqs, w, w is before, horizon, deals, meetings, zone) for w in (before, after)
     )
@@ -242,13 +255,16 @@ def compare_versions(
     before = replace(before, sequences=len(b), won_deals=len(wb))
     after = replace(after, sequences=len(a), won_deals=len(wa))
     metrics = _metrics(b, a, wb, wa)
+    cap = None if longest is None else int(longest)
     between = tuple(
         v.version
         for v in timeline
         if order[older.version] < order[v.version] < order[newer.version]
     )
     swapped = order[chosen[0].version] > order[chosen[1].version]
-    return Comparison(before, after, as_of, zone, horizon_days, weeks, between, swapped, metrics)
+    return Comparison(
+        before, after, as_of, zone, horizon_days, weeks, between, swapped, metrics, cap
+    )
 
 
 # --- the windows -------------------------------------------------------------------------------
@@ -413,8 +429,8 @@ def _meetings(session: Session, scope: Scope, since: datetime, as_of: datetime) 
     return found
 
 
-def _won_days(session: Session, scope: Scope, w: Window) -> list[float]:
-    """Days from creation to win of the deals won in the window."""
+def _won_days(session: Session, scope: Scope, w: Window, longest: float | None) -> list[float]:
+    """Days from creation to win of the deals won in the window, up to ``longest`` days."""
     rows = session.execute(
         select(Opportunity.created_at, Opportunity.closed_at).where(
             Opportunity.status == "won",
@@ -424,7 +440,8 @@ def _won_days(session: Session, scope: Scope, w: Window) -> list[float]:
             scope.reps(Opportunity.owner_rep_id),
         )
     )
-    return [(closed - created) / _DAY for created, closed in rows]
+    days = [(closed - created) / _DAY for created, closed in rows]
+    return [d for d in days if longest is None or d <= longest]
 
 
 # --- the figures -------------------------------------------------------------------------------

@@ -71,7 +71,8 @@ def show_change(key: str, value: float | None) -> str:
     others in the figure's unit ("−4 days", "+0.4")."""
     if value is None:
         return "—"
-    sign = "+" if value > 0 else "−" if value < 0 else ""
-    if FIGURES[key].unit == "%":
-        return f"{sign}{abs(value) * 100:.1f} pts"
-    return sign + show(key, abs(value))
+    share = FIGURES[key].unit == "%"
+    text = f"{abs(value) * 100:.1f} pts" if share else show(key, abs(value))
+    if not any(c in "123456789" for c in text):  # rounds to zero: no sign to read into it
+        return text
+    return ("+" if value > 0 else "−") + text

@@ -106,7 +106,7 @@ def spread(store: Store, start: datetime, plans: list[Plan], rep: str = "R1") ->
 
 def two_versions(store: Store) -> Store:
     """Reps R1 and R2 of team T; version 1 applied long before T0, version 2 at T0; one
-    prospect of R1's from long before."""
+    prospect of R1's from long before, and a deal of R2's won long before."""
     with store.session() as s:
         s.add(Team(team_id="T", name="Team"))
         s.flush()
@@ -117,8 +117,10 @@ def two_versions(store: Store) -> Store:
             row = s.get(ProcessVersion, done.version)
             assert row is not None
             row.applied_at = at
-    # Prospecting captured since long before the windows (the before window starts no earlier).
+    # Prospecting captured since long before the windows (the before window starts no earlier),
+    # and a deal since longer still (a cycle counted is no longer than the data allows).
     plant(store, T0 - timedelta(days=150), Plan(1))
+    plant_won(store, T0 - timedelta(days=300), 100, rep="R2")
     return store
 
 
@@ -151,6 +153,9 @@ def test_more_touches_and_responses_after_the_change_read_better(org: Store) -> 
     for i in range(12):
         plant_won(org, T0 - WINDOW + timedelta(days=3 + 4 * i), 60 + i)
         plant_won(org, T0 + timedelta(days=3 + 4 * i), 20 + i)
+    # Older than any deal won in the before window could be (the first deal is 400 days before
+    # T0, the window opens 56 days before it): not counted on either side.
+    plant_won(org, T0 + timedelta(days=10), 345)
 
     found = compare_versions(org, Scope.everything(), 1, 2, as_of=AS_OF)
 
@@ -174,6 +179,7 @@ def test_more_touches_and_responses_after_the_change_read_better(org: Store) -> 
     opened = metric(found, "prospect_opportunity_rate")
     assert (opened.before, opened.after, opened.verdict) == (0, 0.2, "better")
     cycle = metric(found, "cycle_days_won")
+    assert found.cycle_days_at_most == 400 - 56
     assert (cycle.before_n, cycle.after_n) == (12, 12)
     assert cycle.before == pytest.approx(65.5) and cycle.after == pytest.approx(25.5)
     assert cycle.verdict == "better" and cycle.change is not None and cycle.change < 0
