@@ -262,3 +262,23 @@ def test_errors_name_the_input_and_what_to_do(org: Store) -> None:
     # Version 0 gave way to version 1 before any prospecting was captured.
     with pytest.raises(NotFound, match=r"version 0 .* less than a day of captured prospecting"):
         compare_versions(org, everyone, 0, 1, as_of=AS_OF)
+
+
+def test_versions_apart_compare_the_end_of_one_with_the_start_of_the_other(org: Store) -> None:
+    done = apply_process(org, FILES / "default.yaml", who="ops@example.com")
+    with org.session() as s:
+        row = s.get(ProcessVersion, done.version)
+        assert row is not None
+        row.applied_at = T0 + timedelta(days=14)
+    spread(org, T0 - WINDOW, [Plan(1)] * 20)
+    spread(org, T0, [Plan(2)] * 40)
+    apart = compare_versions(org, Scope.everything(), 3, 1, as_of=AS_OF)
+    assert apart.between == (2,) and apart.swapped
+    assert (apart.before.version, apart.before.end) == (1, T0)
+    assert (apart.after.version, apart.after.start) == (3, T0 + timedelta(days=14))
+    # Version 3's sequences have had their 30 days up to 3 days past the 8 weeks from T0.
+    assert apart.after.days == apart.before.days == 56 + 3 - 14
+    # Version 2 was in force for two weeks only: so are both windows against it.
+    next_to = compare_versions(org, Scope.everything(), 1, 2, as_of=AS_OF)
+    assert next_to.between == () and next_to.after.days == next_to.before.days == 14
+    assert next_to.after.end == T0 + timedelta(days=14)
