@@ -76,6 +76,7 @@ from rightturn.process.versions import (
 
 __all__ = [
     "CONTRACT_KEYS",
+    "DEFAULT_WEEKS",
     "HORIZON_DAYS",
     "METRIC_KEYS",
     "MIN_SEQUENCES",
