@@ -56,7 +56,7 @@ Decision = Literal["B better", "A better", "not yet"]
 # arm, false "better" 1.0% at a 5% base rate, 1.5% at 10%, 1.45% at 20%, 1.9% at 40%; a look
 # after every touch, 1.1% at 2%, 1.65% at 5%, 2.5% at 20%, 2.25% at 40%; looks every 25 up to
 # 20,000 per arm, 1.6% at 5%, 2.25% at 20%. Power with looks every 25: 8% -> 20% is declared
-# "B better" by 300 touches per arm in 90.7% of tests, 10% -> 13% by 2,000 per arm in 52%.
+# "B better" by 300 touches per arm in 90.6% of tests, 10% -> 13% by 2,000 per arm in 52%.
 DECISION_RATIO = 20.0
 
 # The spreads (sd, in response-rate points: 0.03 is three) of the lifts the mixture averages

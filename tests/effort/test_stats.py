@@ -294,10 +294,25 @@ def test_no_difference_is_declared_in_5_percent_looking_after_every_touch(base: 
     assert np.mean(declared != 0) <= 0.055
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize("base", [0.05, 0.20])
+def test_no_difference_is_declared_in_5_percent_looking_on_to_20000_touches(base: float) -> None:
+    declared = _declarations(base, base, experiments=2000, max_n=20_000, seed=5)
+    print(f"base {base:.0%}: false 'better' {np.mean(declared != 0):.2%} (to 20,000 per arm)")
+    assert np.mean(declared != 0) <= 0.055
+
+
 def test_a_real_lift_from_8_to_20_percent_is_found_by_300_touches() -> None:
     declared = _declarations(0.08, 0.20, experiments=400, max_n=300, seed=12)
     assert np.mean(declared == 1) >= 0.8
     assert np.mean(declared == -1) == 0
+
+
+@pytest.mark.slow
+def test_power_at_8_to_20_percent_over_2000_tests() -> None:
+    declared = _declarations(0.08, 0.20, experiments=2000, max_n=300, seed=12)
+    print(f"8% -> 20%: 'B better' by 300 per arm in {np.mean(declared == 1):.1%}")
+    assert np.mean(declared == 1) >= 0.85
 
 
 @pytest.mark.slow
