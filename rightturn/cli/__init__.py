@@ -15,6 +15,7 @@ from rightturn.cli import (  # noqa: F401  (importing registers their commands)
     capture,
     crm,
     dispositions,
+    effort,
     process,
     process_compare,
     process_inspect,
