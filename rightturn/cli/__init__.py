@@ -13,6 +13,7 @@ from __future__ import annotations
 from rightturn.cli import (  # noqa: F401  (importing registers their commands)
     analytics,
     capture,
+    coach,
     crm,
     dispositions,
     effort,
