@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from rightturn.analytics.intervals import wilson
+from rightturn.effort.stats import PracticeEffect, practice_effect
 from rightturn.effort.touches import LENGTHS, LONGEST, WEEKDAYS, WINDOW_DAYS, Touch
 from rightturn.errors import ParseError
 
@@ -63,9 +64,27 @@ class PracticeRate:
     negative: int = 0
     meetings: int = 0
     key: str = ""  # the value's id where the value is a name (a rep's id)
+    # This value against every other value of the feature, in rate points: pooled over all
+    # touches, and within rep (Mantel-Haenszel: what a rep gets by using it), with the 95%
+    # interval of the latter and whether the two disagree (see rightturn.effort.stats).
+    vs_rest_pooled: float | None = None
+    vs_rest_within_rep: float | None = None
+    within_ci_low: float | None = None
+    within_ci_high: float | None = None
+    disagree: bool = False
 
     def as_json(self) -> dict[str, Any]:
         return asdict(self)
+
+
+def _against_the_rest(per_rep: dict[tuple[str, str], list[int]], value: str) -> PracticeEffect:
+    """``value`` (B) against every other value (A), rep by rep."""
+    rows: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
+    for (rep, v), (n, k) in per_rep.items():
+        side = 2 if v == value else 0
+        rows[rep][side] += n
+        rows[rep][side + 1] += k
+    return practice_effect([(r, c[0], c[1], c[2], c[3]) for r, c in sorted(rows.items())])
 
 
 def window_over(touches: Iterable[Touch], until: datetime) -> list[Touch]:
@@ -87,8 +106,9 @@ def practice_rates(
     """The rate of each value of ``feature`` over ``touches`` (``names`` turns ids into names,
     for ``rep``), in the feature's order, else the most used first."""
     value_of = feature_value(feature)
+    touches_list = list(touches)
     counts: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
-    for t in touches:
+    for t in touches_list:
         value = value_of(t)
         if value is None:
             continue
@@ -97,12 +117,39 @@ def practice_rates(
         c[1] += t.responded
         c[2] += t.negative
         c[3] += t.meeting
+    per_rep: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
+    if feature != "rep":
+        for t in touches_list:
+            value = value_of(t)
+            if value is not None:
+                c = per_rep[(t.rep_id, value)]
+                c[0] += 1
+                c[1] += t.responded
     rows = []
     for value, (n, k, negative, meetings) in counts.items():
         low, high = wilson(k, n) or (0.0, 1.0)
         shown = (names or {}).get(value, value)
         key = value if shown != value else ""
-        rows.append(PracticeRate(shown, n, k, k / n, low, high, negative, meetings, key))
+        effect = _against_the_rest(per_rep, value) if per_rep and len(counts) > 1 else None
+        within = (effect.within_rep_interval if effect else None) or (None, None)
+        rows.append(
+            PracticeRate(
+                value=shown,
+                touches=n,
+                responses=k,
+                rate=k / n,
+                ci_low=low,
+                ci_high=high,
+                negative=negative,
+                meetings=meetings,
+                key=key,
+                vs_rest_pooled=effect.pooled_difference if effect else None,
+                vs_rest_within_rep=effect.within_rep_difference if effect else None,
+                within_ci_low=within[0],
+                within_ci_high=within[1],
+                disagree=bool(effect and effect.disagree),
+            )
+        )
     order = ORDINAL.get(feature)
     if order:
         rows.sort(key=lambda r: order.index(r.value) if r.value in order else len(order))
