@@ -40,7 +40,7 @@ from rightturn.effort.stats import PracticeEffect, practice_effect
 from rightturn.effort.touches import Touch
 from rightturn.errors import NotFound
 
-__all__ = ["PRACTICES", "Practice", "PracticeGap", "Scorecard", "scorecard"]
+__all__ = ["PRACTICES", "Practice", "PracticeGap", "Scorecard", "scorecard", "team_scorecards"]
 
 
 @dataclass(frozen=True)
@@ -277,33 +277,67 @@ def _hours_and_wins(
     return hours, won
 
 
-def scorecard(
-    store: Store, rep_id: str, *, scope: Scope, since: datetime | None, until: datetime
-) -> Scorecard:
-    """The scorecard of ``rep_id`` (in ``scope``, else :class:`NotFound`) over the period.
+@dataclass
+class _Org:
+    """What every rep's card reads, computed once for the org: its touches, who is in which
+    team and in the top group, each practice's effect, and hours and wins per rep."""
 
-    The team, the top group and the practices' effects are read over the whole org: the rep
-    sees them as aggregates only, never another rep's touches."""
-    if not scope.sees_rep(rep_id):
-        raise NotFound(f"rep {rep_id!r} is not one you can see")
+    since: datetime | None
+    until: datetime
+    touches: list[Touch]
+    reps: dict[str, tuple[str, str | None, str | None]]  # rep -> (name, team id, team name)
+    top: set[str]
+    effects: dict[str, PracticeEffect]
+    hours: dict[str, tuple[float, float, int]]
+    won: dict[str, tuple[int, float]]
+
+
+def _org(store: Store, since: datetime | None, until: datetime) -> _Org:
     with store.session() as s:
-        row = s.execute(
-            select(Rep.name, Rep.team_id, Team.name)
-            .outerjoin(Team, Team.team_id == Rep.team_id)
-            .where(Rep.rep_id == rep_id)
-        ).first()
-        if row is None:
-            raise NotFound(f"rep {rep_id!r} does not exist; `rightturn reps` lists them")
-        name, team_id, team_name = row
-        teammates = {r for (r,) in s.execute(select(Rep.rep_id).where(Rep.team_id == team_id))}
+        reps = {
+            r: (name or r, team, team_name)
+            for r, name, team, team_name in s.execute(
+                select(Rep.rep_id, Rep.name, Rep.team_id, Team.name).outerjoin(
+                    Team, Team.team_id == Rep.team_id
+                )
+            )
+        }
         top = set(pareto(s, load_snapshot(s, Scope.everything(), until))["top_rep_ids"])
     touches = scoped_touches(store, Scope.everything(), since=since, until=until)
-    mine = [t for t in touches if t.rep_id == rep_id]
-    team = [t for t in touches if t.rep_id in teammates]
-    best = [t for t in touches if t.rep_id in top]
+    effects = {p.key: _effect(touches, p) for p in PRACTICES}
+    hours, won = _hours_and_wins(store, since, until)
+    cards = []
+    for rep_id in rep_ids:
+        name, team_id, team_name = rows[rep_id]
+        teammates = members[team_id]  # a rep without a team: the reps without one
+        mine = [t for t in touches if t.rep_id == rep_id]
+        team = [t for t in touches if t.rep_id in teammates]
+        best = [t for t in touches if t.rep_id in top]
+        cards.append(
+            Scorecard(
+                rep_id,
+                name or rep_id,
+                team_name,
+                since,
+                until,
+                rep_id in top,
+                len(top),
+                _result(touches, {rep_id}, hours, won),
+                _result(touches, teammates, hours, won),
+                _result(touches, top, hours, won),
+                _gaps(mine, team, best, effects),
+            )
+        )
+    return cards
+
+
+def _gaps(
+    mine: list[Touch], team: list[Touch], best: list[Touch], effects: dict[str, PracticeEffect]
+) -> list[PracticeGap]:
+    """The rep's practices against their team's and the top group's, the biggest gain first."""
     gaps = []
     for p in PRACTICES:
-        effect = _effect(touches, p)
+        effect = effects[p.key]
         rep_share, top_share = _share(mine, p), _share(best, p)
         within = effect.within_rep_difference
         interval = effect.within_rep_interval
@@ -327,17 +361,4 @@ def scorecard(
             )
         )
     gaps.sort(key=lambda g: (not g.clear, -(g.gain_per_100 or 0.0)))
-    hours, won = _hours_and_wins(store, since, until)
-    return Scorecard(
-        rep_id,
-        name or rep_id,
-        team_name,
-        since,
-        until,
-        rep_id in top,
-        len(top),
-        _result(touches, {rep_id}, hours, won),
-        _result(touches, teammates, hours, won),
-        _result(touches, top, hours, won),
-        gaps,
-    )
+    return gaps
