@@ -306,29 +306,54 @@ def _org(store: Store, since: datetime | None, until: datetime) -> _Org:
     touches = scoped_touches(store, Scope.everything(), since=since, until=until)
     effects = {p.key: _effect(touches, p) for p in PRACTICES}
     hours, won = _hours_and_wins(store, since, until)
-    cards = []
+    return _Org(since, until, touches, reps, top, effects, hours, won)
+
+
+def _card(org: _Org, rep_id: str) -> Scorecard:
+    name, team_id, team_name = org.reps[rep_id]
+    # A rep without a team is compared with the other reps without one.
+    teammates = {r for r, (_, team, _) in org.reps.items() if team == team_id}
+    mine = [t for t in org.touches if t.rep_id == rep_id]
+    team = [t for t in org.touches if t.rep_id in teammates]
+    best = [t for t in org.touches if t.rep_id in org.top]
+    return Scorecard(
+        rep_id,
+        name,
+        team_name,
+        org.since,
+        org.until,
+        rep_id in org.top,
+        len(org.top),
+        _result(org.touches, {rep_id}, org.hours, org.won),
+        _result(org.touches, teammates, org.hours, org.won),
+        _result(org.touches, org.top, org.hours, org.won),
+        _gaps(mine, team, best, org.effects),
+    )
+
+
+def scorecard(
+    store: Store, rep_id: str, *, scope: Scope, since: datetime | None, until: datetime
+) -> Scorecard:
+    """The scorecard of ``rep_id`` (in ``scope``, else :class:`NotFound`) over the period.
+
+    The team, the top group and the practices' effects are read over the whole org: the rep
+    sees them as aggregates only, never another rep's touches."""
+    return team_scorecards(store, [rep_id], scope=scope, since=since, until=until)[0]
+
+
+def team_scorecards(
+    store: Store, rep_ids: list[str], *, scope: Scope, since: datetime | None, until: datetime
+) -> list[Scorecard]:
+    """The scorecards of ``rep_ids`` (each in ``scope``, else :class:`NotFound`), in their
+    order: the org is read once for all of them (a scorecard's seconds go to reading it)."""
     for rep_id in rep_ids:
-        name, team_id, team_name = rows[rep_id]
-        teammates = members[team_id]  # a rep without a team: the reps without one
-        mine = [t for t in touches if t.rep_id == rep_id]
-        team = [t for t in touches if t.rep_id in teammates]
-        best = [t for t in touches if t.rep_id in top]
-        cards.append(
-            Scorecard(
-                rep_id,
-                name or rep_id,
-                team_name,
-                since,
-                until,
-                rep_id in top,
-                len(top),
-                _result(touches, {rep_id}, hours, won),
-                _result(touches, teammates, hours, won),
-                _result(touches, top, hours, won),
-                _gaps(mine, team, best, effects),
-            )
-        )
-    return cards
+        if not scope.sees_rep(rep_id):
+            raise NotFound(f"rep {rep_id!r} is not one you can see")
+    org = _org(store, since, until)
+    for rep_id in rep_ids:
+        if rep_id not in org.reps:
+            raise NotFound(f"rep {rep_id!r} does not exist; `rightturn reps` lists them")
+    return [_card(org, rep_id) for rep_id in rep_ids]
 
 
 def _gaps(
