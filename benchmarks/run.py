@@ -6,7 +6,9 @@
 2. the CRM import of that org into SQLite and PostgreSQL (first run and a repeated one);
 3. `rightturn metrics --json` on that org (CRM imported into SQLite and PostgreSQL);
 4. API and panel latency (p50/p95 per endpoint and role) with that org imported and captured;
-5. capture throughput, mailboxes to stored activity, on a 100-rep org and the Enron sample.
+5. capture throughput, mailboxes to stored activity, on a 100-rep org and the Enron sample;
+6. the sales process inspection and deal conformance, and Return-on-Effort, each on a 100-rep,
+   6-month org against its truth.
 
 The simulated org (several GiB at 1,000 reps) is written to a temporary folder and deleted.
 """
@@ -45,6 +47,10 @@ def main() -> int:
         shutil.rmtree(org, ignore_errors=True)
         print("== capture (100 reps x 12 months)", flush=True)
         subprocess.run([sys.executable, HERE / "bench_capture.py", "--reps", "100"], check=True)
+        print("== inspection and conformance (100 reps x 6 months)", flush=True)
+        subprocess.run([sys.executable, HERE / "bench_inspect.py"], check=True)
+        print("== Return-on-Effort (100 reps x 6 months)", flush=True)
+        subprocess.run([sys.executable, HERE / "bench_effort.py"], check=True)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     return 0
