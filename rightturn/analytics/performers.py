@@ -37,6 +37,7 @@ __all__ = [
     "activity_counts",
     "pareto",
     "prospecting_need",
+    "rate_input",
     "whatif_change",
     "whatif_rates",
     "whatif_top",
@@ -207,24 +208,36 @@ def whatif_top(snap: Snapshot, features: pd.DataFrame, metric: str) -> dict[str,
     }
 
 
-def win_rate_input(name: str, value: str | float) -> float:
-    """A win rate as a person writes it, ``33%`` or ``0.33``, within :data:`RATE_BOUNDS`;
-    ``name`` says which rate in the refusal ("today's win rate")."""
+def rate_input(
+    name: str, value: str | float, *, noun: str = "win rate", example: float = 0.33
+) -> float:
+    """A rate or a share as a person writes it, ``33%`` or ``0.33``; a number above 1 without
+    ``%`` is refused (is ``33`` meant as 33%?). The caller bounds it; ``name`` says which rate
+    in the refusal ("today's win rate"), ``noun`` what it is and ``example`` one to write."""
     text = str(value).strip()
     percent = text.endswith("%")
     try:
         number = float(text.rstrip("%").strip().replace(",", "."))
     except ValueError:
         number = math.nan
+    said = f"{example:.0%} or {example:g}"
     if not math.isfinite(number):
-        raise ParseError(f"{name} {text!r} is not a number: write a win rate like 33% or 0.33")
+        raise ParseError(f"{name} {text!r} is not a number: write a {noun} like {said}")
     if percent:
-        number /= 100
-    elif number > 1:
-        hint = f" (for {number:g}% write {number:g}% or {number / 100:g})" if number <= 100 else ""
+        return number / 100
+    if number > 1:
+        fix = f"for {number:g}% write {number:g}% or {number / 100:g}" if number <= 100 else ""
         raise ParseError(
-            f"{name} {text!r} is not a win rate between 0 and 1: write 33% or 0.33{hint}"
+            f"{name} {text!r} is not a {noun} between 0 and 1: {fix or f'write {said}'}"
         )
+    return number
+
+
+def win_rate_input(name: str, value: str | float) -> float:
+    """A win rate as a person writes it, ``33%`` or ``0.33`` (:func:`rate_input`), within
+    :data:`RATE_BOUNDS`; ``name`` says which rate in the refusal ("today's win rate")."""
+    text = str(value).strip()
+    number = rate_input(name, text)
     low, high = RATE_BOUNDS
     if not low <= number <= high:
         raise ParseError(

@@ -494,6 +494,32 @@ class Disposition(Base):
     decided_by: Mapped[str] = mapped_column(String(320))
 
 
+# --- coaching ------------------------------------------------------------------------------
+
+
+class CoachingNote(Base):
+    """A focus a manager sets a rep: one practice of the scorecard
+    (:data:`~rightturn.effort.coach.PRACTICES`, checked by :mod:`rightturn.effort.notes`, not
+    here, so a new practice needs no migration), the share of touches it aims at, and a note.
+    Open until ``closed_at``; the scorecard follows the rep's share week by week from it."""
+
+    __tablename__ = "coaching_notes"
+    __table_args__ = (
+        CheckConstraint("target IS NULL OR (target >= 0 AND target <= 1)", name="target"),
+        # The coaching pages read a rep's notes, the newest first.
+        Index("ix_coaching_notes_rep_created", "rep_id", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    rep_id: Mapped[str] = mapped_column(ForeignKey("reps.rep_id"))
+    practice: Mapped[str] = mapped_column(String(32))
+    target: Mapped[float | None] = mapped_column(Float)  # a share of touches, 0 to 1
+    note: Mapped[str | None] = mapped_column(String(1000))
+    created_by: Mapped[str] = mapped_column(String(320))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
 # --- people who sign in -------------------------------------------------------------------
 
 USER_ROLES = ("rep", "manager", "admin")
