@@ -53,7 +53,8 @@ ORDINAL: dict[str, list[str]] = {
 @dataclass(frozen=True)
 class PracticeRate:
     """One value of a practice: ``responses`` of ``touches`` answered, the rate with its 95%
-    interval, and how many answers were negative and how many touches led to a meeting."""
+    interval, how many answers were negative, how many touches led to a meeting and how many
+    (on a deal) to a stage advance."""
 
     value: str
     touches: int
@@ -63,6 +64,7 @@ class PracticeRate:
     ci_high: float
     negative: int = 0
     meetings: int = 0
+    advances: int = 0  # touches on a deal whose stage moved on within the window
     key: str = ""  # the value's id where the value is a name (a rep's id)
     # This value against every other value of the feature, in rate points: pooled over all
     # touches, and within rep (Mantel-Haenszel: what a rep gets by using it), with the 95%
@@ -107,7 +109,7 @@ def practice_rates(
     for ``rep``), in the feature's order, else the most used first."""
     value_of = feature_value(feature)
     touches_list = list(touches)
-    counts: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
+    counts: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0, 0, 0])
     for t in touches_list:
         value = value_of(t)
         if value is None:
@@ -117,6 +119,7 @@ def practice_rates(
         c[1] += t.responded
         c[2] += t.negative
         c[3] += t.meeting
+        c[4] += t.advanced
     per_rep: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
     if feature != "rep":
         for t in touches_list:
@@ -126,7 +129,7 @@ def practice_rates(
                 c[0] += 1
                 c[1] += t.responded
     rows = []
-    for value, (n, k, negative, meetings) in counts.items():
+    for value, (n, k, negative, meetings, advances) in counts.items():
         low, high = wilson(k, n) or (0.0, 1.0)
         shown = (names or {}).get(value, value)
         key = value if shown != value else ""
@@ -142,6 +145,7 @@ def practice_rates(
                 ci_high=high,
                 negative=negative,
                 meetings=meetings,
+                advances=advances,
                 key=key,
                 vs_rest_pooled=effect.pooled_difference if effect else None,
                 vs_rest_within_rep=effect.within_rep_difference if effect else None,
