@@ -29,6 +29,14 @@ WINDOWS = {
     "date or its end, against the process in force then",
     "stage_history": "every deal's stage history up to the as-of date, against the process in "
     "force then",
+    "effort_period": "the outbound emails and calls of the period shown whose 14 days for an "
+    "answer were over by the as-of date (the last 14 days' touches are left out: their buyers "
+    "may still answer)",
+    "effort_weeks": "each Monday-to-Sunday week in the org's time zone, of the touches whose 14 "
+    "days for an answer were over by the as-of date",
+    "effort_change": "the days from a change day against as many days just before it (at most "
+    "the weeks asked for), of the touches whose 14 days for an answer were over by the as-of "
+    "date",
 }
 PERIOD_WINDOWS = {"Q": "quarter", "M": "month"}
 
@@ -422,6 +430,85 @@ _FIGURES = [
                 "%",
             ),
         )
+    ),
+    *(
+        Figure(key, name, counts, window, unit, f"rightturn.effort.{source}")
+        for key, name, counts, window, unit, source in (
+            (
+                "touch_response_rate",
+                "Response rate per touch",
+                "Outbound emails and calls the buyer answered within 14 days (a reply in the "
+                "thread, a call back, or for prospecting a meeting) ÷ the emails and calls",
+                "effort_period",
+                "%",
+                "rates.practice_rates",
+            ),
+            (
+                "touch_response_rate_weekly",
+                "Response rate per touch, week by week",
+                "Each week's outbound emails and calls the buyer answered within 14 days ÷ the "
+                "week's emails and calls",
+                "effort_weeks",
+                "%",
+                "weekly.weekly_rates",
+            ),
+            (
+                "touch_response_change",
+                "Change in response rate",
+                "The response rate per touch from the change day minus the rate in as many "
+                "days before it, in points",
+                "effort_change",
+                "%",
+                "weekly.before_after",
+            ),
+            (
+                "prob_b_better",
+                "Chance B is better",
+                "How likely B's true response rate is higher than A's, given the touches so far "
+                "(each rate a Beta posterior from a uniform prior)",
+                "effort_period",
+                "%",
+                "stats.ab_test",
+            ),
+            (
+                "expected_lift",
+                "Expected lift",
+                "B's response rate minus A's, in points: the posterior mean, with its 95% "
+                "credible interval",
+                "effort_period",
+                "%",
+                "stats.ab_test",
+            ),
+            (
+                "more_touches_needed",
+                "More touches needed",
+                "Touches still to make on each of A and B before the test is decided, 8 times "
+                "in 10, if the difference is what it has been so far (2 points while the two have "
+                "responded alike)",
+                "effort_period",
+                "touches",
+                "stats.more_touches_needed",
+            ),
+            (
+                "within_rep_lift",
+                "Lift within rep",
+                "B's response rate minus A's inside each rep's own touches, combined over the "
+                "reps who used both (Mantel-Haenszel): what a rep gains by switching, apart from "
+                "which reps use B",
+                "effort_period",
+                "%",
+                "stats.practice_effect",
+            ),
+        )
+    ),
+    Figure(
+        "ab_decided",
+        "Decided (A/B test)",
+        "An A/B test is decided once the evidence for a difference reaches 20 to 1 (a mixture "
+        "sequential test): of tests between two practices that respond alike, at most 1 in 20 "
+        "is ever decided, however often anyone looks",
+        None,
+        "",
     ),
     Figure(
         "interval_95",

@@ -19,6 +19,7 @@ __all__ = [
     "compare_chart",
     "coverage_chart",
     "cumulative_flow_chart",
+    "effort_rates_chart",
     "funnel_chart",
     "open_pipeline_chart",
     "pareto_chart",
@@ -27,6 +28,7 @@ __all__ = [
     "throughput_chart",
     "waterfall_chart",
     "week_over_week_chart",
+    "weekly_lift_chart",
 ]
 
 _CONFIG = {"displaylogo": False, "responsive": True, "modeBarButtonsToRemove": ["lasso2d"]}
@@ -605,3 +607,122 @@ def compare_chart(metrics: list[dict[str, Any]]) -> str:
     fig.update_layout(title="Before and after the change, with 95% intervals", height=360)
     fig.update_annotations(font_size=12)
     return _html(fig, "chart-compare")
+
+
+# --- Return-on-Effort --------------------------------------------------------------------------
+
+_LABEL_CHARS = 48  # a practice value's label on an axis; hover gives it whole
+
+
+def _short_label(value: str) -> str:
+    return value if len(value) <= _LABEL_CHARS else value[: _LABEL_CHARS - 1] + "…"
+
+
+# A rate's hover after its value: its interval and n (customdata from _rate_custom).
+_RATE_HOVER = (
+    "(95% interval %{customdata[0]:.1f}–%{customdata[1]:.1f}%)<br>%{customdata[3]:,} "
+    "responses of n = %{customdata[2]:,} touches<extra></extra>"
+)
+
+
+def _rate_error(rows: list[dict[str, Any]], color: str) -> dict[str, Any]:
+    """Error bars from each row's 95% interval (``rate``, ``ci_low``, ``ci_high``), in points."""
+    return {
+        "type": "data",
+        "symmetric": False,
+        "array": [(r["ci_high"] - r["rate"]) * 100 for r in rows],
+        "arrayminus": [(r["rate"] - r["ci_low"]) * 100 for r in rows],
+        "color": color,
+    }
+
+
+def _with_n(title: str, each: str) -> dict[str, Any]:
+    """A rate chart's title, its subtitle saying where its intervals and n are."""
+    return {"text": title, "subtitle": {"text": f"Each {each} with its 95% interval; hover for n"}}
+
+
+def _rate_custom(rows: list[dict[str, Any]]) -> list[list[float]]:
+    return [[r["ci_low"] * 100, r["ci_high"] * 100, r["touches"], r["responses"]] for r in rows]
+
+
+def effort_rates_chart(rows: list[dict[str, Any]], feature: str) -> str:
+    """The response rate of each value of a practice, a point with its 95% interval as error
+    bars and its n on hover (``rows``: :class:`~rightturn.effort.rates.PracticeRate` as JSON),
+    in the rows' order from the top."""
+    labels = [_short_label(r["value"]) for r in rows]
+    # Two reps of one name (or two long values cut alike) would share a row: give them their key.
+    twice = {label for label in labels if labels.count(label) > 1}
+    labels = [
+        f"{label} ({r['key'] or i + 1})" if label in twice else label
+        for i, (label, r) in enumerate(zip(labels, rows, strict=True))
+    ]
+    fig = go.Figure(
+        go.Scatter(
+            x=[r["rate"] * 100 for r in rows],
+            y=labels,
+            mode="markers",
+            marker={"color": _BLUE, "size": 10},
+            error_x=_rate_error(rows, _BLUE),
+            text=[r["value"] for r in rows],
+            customdata=_rate_custom(rows),
+            hovertemplate="%{text}<br>%{x:.1f}% answered " + _RATE_HOVER,
+        )
+    )
+    fig.update_layout(
+        title=_with_n(f"{FIGURES['touch_response_rate'].name}, by {feature}", "point"),
+        xaxis_title="Touches answered within 14 days (%)",
+        xaxis_rangemode="tozero",
+        yaxis={"categoryorder": "array", "categoryarray": labels[::-1], "automargin": True},
+        height=max(240, 150 + 30 * len(rows)),
+        showlegend=False,
+    )
+    return _html(fig, "chart-effort-rates")
+
+
+def weekly_lift_chart(weeks: list[dict[str, Any]], around: dict[str, Any] | None, what: str) -> str:
+    """The response rate week by week, each week a point with its 95% interval and its n on
+    hover (weeks without touches left as gaps); with ``around`` (a before-and-after), the
+    change day marked and each side's rate drawn across its days. ``what`` names the touches."""
+    shown = [w for w in weeks if w["touches"]]
+    fig = go.Figure(
+        go.Scatter(
+            name="Week",
+            x=[w["week"] for w in shown],
+            y=[w["rate"] * 100 for w in shown],
+            mode="markers+lines",
+            line={"color": _BLUE, "width": 1},
+            marker={"color": _BLUE, "size": 8},
+            error_y=_rate_error(shown, "#9ECAE9"),
+            customdata=_rate_custom(shown),
+            hovertemplate="Week of %{x|%Y-%m-%d}: %{y:.1f}% " + _RATE_HOVER,
+        )
+    )
+    if around is not None:
+        for side, start, end, color in (
+            ("before", around["start"], around["change"], _GREY),
+            ("after", around["change"], around["end"], _ORANGE),
+        ):
+            rate, n = around[f"{side}_rate"] * 100, around[f"{side}_touches"]
+            fig.add_scatter(
+                name=f"{side.capitalize()}: {rate:.1f}% of {n:,}",
+                x=[start, end],
+                y=[rate, rate],
+                mode="lines",
+                line={"color": color, "width": 3, "dash": "dash"},
+                hovertemplate=f"{side.capitalize()} the change, {start} to {end}: {rate:.1f}% "
+                f"of n = {n:,} touches<extra></extra>",
+            )
+        fig.add_vline(
+            x=around["change"],
+            line={"color": _INK, "dash": "dot"},
+            annotation_text=f"Change {around['change']}",
+            annotation_position="top left",
+        )
+    fig.update_layout(
+        title=_with_n(f"{FIGURES['touch_response_rate_weekly'].name}: {what}", "week"),
+        xaxis_title="Week starting (Monday)",
+        yaxis_title="Touches answered within 14 days (%)",
+        yaxis_rangemode="tozero",
+        height=400,
+    )
+    return _html(fig, "chart-weekly-lift", legend=_LEGEND_ON_TOP)

@@ -9,6 +9,7 @@ from rightturn.web.pages import (  # noqa: F401  (each module adds its routes to
     analytics,
     deal_lists,
     deals,
+    effort,
     glossary,
     home,
     inspection,
