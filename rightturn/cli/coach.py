@@ -5,12 +5,16 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from rightturn.cli.common import DbOption, app, console, day, errors, money, open_store
+
+if TYPE_CHECKING:
+    from rightturn.effort.coach import Share
 
 coach_app = typer.Typer(
     help="Coaching: a rep's scorecard against the top group.", invoke_without_command=True
@@ -106,4 +110,119 @@ def coach(
         "effect disagrees (good reps use it more). Gain /100: responses per 100 touches from "
         "matching the top group's share.",
         style="dim",
+    )
+
+
+def _share_text(share: Share) -> str:
+    return f"{_pct(share.share)} (n={share.n:,})"
+
+
+@coach_app.command("note")
+@errors
+def note(
+    rep: Annotated[str, typer.Option("--rep", help="The rep: an id, or a rep's unique name.")],
+    practice: Annotated[
+        str,
+        typer.Option("--practice", help="The focus: brief, issue, question, personal or morning."),
+    ],
+    target: Annotated[
+        str | None,
+        typer.Option("--target", help="The share of touches to reach, like 60% or 0.6."),
+    ] = None,
+    text: Annotated[str | None, typer.Option("--note", help="What was agreed, in words.")] = None,
+    by: Annotated[
+        str | None,
+        typer.Option("--by", help="Who sets it (a name or email). Default: your login name."),
+    ] = None,
+    db: DbOption = None,
+) -> None:
+    """Record a coaching note: a focus (one practice of the scorecard) and a target share for
+    a rep. `rightturn coach notes` follows it week by week."""
+    from rightturn.cli.process import _login_name
+    from rightturn.crm.scope import Scope
+    from rightturn.effort.notes import record_note
+    from rightturn.process.today import resolve_rep
+
+    store = open_store(db)
+    done = record_note(
+        store, resolve_rep(store, rep), practice, target, text, by or _login_name(),
+        Scope.everything(),
+    )  # fmt: skip
+    aim = f", target {_pct(done.target)}" if done.target is not None else ""
+    console.print(
+        escape(f"Recorded note {done.id} for {done.rep}: {done.practice_name}{aim}, by {done.by}."),
+        highlight=False,
+    )
+
+
+@coach_app.command("notes")
+@errors
+def notes(
+    rep: Annotated[
+        str | None, typer.Option("--rep", help="Only this rep's notes (an id or a name).")
+    ] = None,
+    until: Annotated[
+        str | None, typer.Option("--until", help="Follow up to this day (YYYY-MM-DD).")
+    ] = None,
+    db: DbOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON list.")] = False,
+) -> None:
+    """Coaching notes, the newest first, each with the rep's share of touches following the
+    focus: in the 4 weeks before the note, since it, and in the last 2 weeks against the
+    target; and the response rate per touch before and since."""
+    from rightturn.analytics.snapshot import as_of_datetime
+    from rightturn.crm.scope import Scope
+    from rightturn.effort.notes import LATEST_WEEKS, WEEKS_BEFORE, notes_for, progress
+    from rightturn.process.today import resolve_rep
+
+    store = open_store(db)
+    rep_id = resolve_rep(store, rep) if rep else None
+    end = as_of_datetime(day(until, "--until") or datetime.now(UTC).date())
+    found = [progress(store, n, until=end) for n in notes_for(store, rep_id, Scope.everything())]
+    if as_json:
+        print(json.dumps([p.as_json() for p in found], indent=2))
+        return
+    if not found:
+        console.print("No coaching notes yet: `rightturn coach note --rep ID --practice KEY`.")
+        return
+    console.print(f"Coaching notes, followed to {end.date().isoformat()}", style="bold")
+    for p in found:
+        n = p.note
+        aim = f" · target {_pct(n.target)}" if n.target is not None else ""
+        state = "open" if n.is_open else f"closed {n.closed_at:%Y-%m-%d}"
+        met = {True: ": the target is reached", False: ": not yet at the target", None: ""}
+        lines = [
+            f"Note {n.id} · {n.rep} · {n.practice_name}{aim} · set {n.created_at:%Y-%m-%d} "
+            f"by {n.by}, {state}",
+            f"  Share following it: {_share_text(p.before)} the "
+            f"{WEEKS_BEFORE} weeks before → {_share_text(p.since)} since → "
+            f"{_share_text(p.latest)} the last {LATEST_WEEKS} weeks"
+            f"{met[p.target_met]}",
+            f"  Response rate per touch: {_share_text(p.answered_before)} before → "
+            f"{_share_text(p.answered_since)} since",
+        ]
+        if n.note:
+            lines.append(f"  “{n.note}”")
+        console.print(escape("\n".join(lines)), highlight=False)
+    console.print(
+        "Shares count the rep's touches following the focus (emails, for the email "
+        "practices); the response rate, touches answered within 14 days of those whose 14 "
+        "days are over. Weeks run Monday to Sunday in the org's time zone.",
+        style="dim",
+    )
+
+
+@coach_app.command("close")
+@errors
+def close(
+    note_id: Annotated[int, typer.Argument(help="The note's number (`rightturn coach notes`).")],
+    db: DbOption = None,
+) -> None:
+    """Close a coaching note: its focus is done (the note and its weeks stay readable)."""
+    from rightturn.crm.scope import Scope
+    from rightturn.effort.notes import close_note
+
+    done = close_note(open_store(db), note_id, Scope.everything())
+    console.print(
+        escape(f"Closed note {done.id} for {done.rep}: {done.practice_name}."), highlight=False
     )
