@@ -37,6 +37,11 @@ WINDOWS = {
     "effort_change": "the days from a change day against as many days just before it (at most "
     "the weeks asked for), of the touches whose 14 days for an answer were over by the as-of "
     "date",
+    "coach_period": "the 26 weeks up to the as-of date (or the period asked for), of the "
+    "outbound emails and calls whose 14 days for an answer were over by then",
+    "note_weeks": "each Monday-to-Sunday week in the org's time zone from 4 weeks before a "
+    "coaching note to the as-of date, of every outbound email and call (a share is known when "
+    "the touch is made)",
 }
 PERIOD_WINDOWS = {"Q": "quarter", "M": "month"}
 
@@ -509,6 +514,61 @@ _FIGURES = [
         "is ever decided, however often anyone looks",
         None,
         "",
+    ),
+    *(
+        Figure(key, name, counts, window, unit, f"rightturn.effort.{source}")
+        for key, name, counts, window, unit, source in (
+            (
+                "coach_practice_share",
+                "Share following a practice",
+                "A rep's (a team's, the top group's) touches following the practice ÷ the touches "
+                "it applies to: emails for brief, issue-focused, question and personal; every "
+                "touch for morning",
+                "coach_period",
+                "%",
+                "coach.scorecard",
+            ),
+            (
+                "coach_within_rep",
+                "Effect within rep",
+                "The response-rate points a practice adds within each rep's own touches "
+                "(Mantel-Haenszel over the org's reps): what a rep gets by taking it up, not "
+                "what good reps who happen to use it get",
+                "coach_period",
+                "%",
+                "coach.scorecard",
+            ),
+            (
+                "coach_pooled",
+                "Effect pooled",
+                "The response rate of the org's touches following the practice minus the "
+                "others', every rep's touches pooled; where it disagrees with the effect within "
+                "rep, good reps use the practice more than it helps anyone",
+                "coach_period",
+                "%",
+                "coach.scorecard",
+            ),
+            (
+                "coach_gain_per_100",
+                "Gain per 100 touches",
+                "The responses per 100 touches a rep would gain by following the practice as "
+                "often as the top group (the fifth of reps who won most): effect within rep × "
+                "(the top group's share − the rep's)",
+                "coach_period",
+                "responses",
+                "coach.scorecard",
+            ),
+            (
+                "coach_note_share",
+                "Share following the focus",
+                "The rep's touches following a coaching note's practice ÷ the touches it "
+                "applies to: each week's, and the weeks' before the note, since it and in the "
+                "latest two",
+                "note_weeks",
+                "%",
+                "notes.progress",
+            ),
+        )
     ),
     Figure(
         "interval_95",

@@ -7,6 +7,7 @@ checks. Tables sort and filter through query parameters, so every view has a URL
 from rightturn.web.pages import (  # noqa: F401  (each module adds its routes to the routers)
     activities,
     analytics,
+    coach,
     deal_lists,
     deals,
     effort,
