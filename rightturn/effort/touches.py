@@ -33,6 +33,7 @@ from bisect import bisect_right
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -237,6 +238,41 @@ def _steps(
         t.step = place.get(key) or ("after reply" if key in after else "deal")
 
 
+@dataclass
+class _Index:
+    """The touches by what an answer can name: the rep and buyer (meetings, prospecting only),
+    the thread (replies), the rep's calls (call backs), and the touch itself (reply headers)."""
+
+    by_pair: dict[tuple[str, str], list[Touch]]
+    by_thread: dict[tuple[str, str, str], list[Touch]]
+    calls: dict[tuple[str, str], list[Touch]]
+    own: dict[int, Touch]
+
+    @classmethod
+    def of(cls, touches: list[Touch]) -> _Index:
+        index = cls(defaultdict(list), defaultdict(list), defaultdict(list), {})
+        for t in touches:
+            index.own[t.activity_id] = t
+            if t.step != "deal":  # a meeting answers prospecting, not deal work
+                index.by_pair[(t.rep_id, t.contact_id)].append(t)
+            if t.channel == "call":
+                index.calls[(t.rep_id, t.contact_id)].append(t)
+            if t.channel == "email" and t.thread:
+                index.by_thread[(t.rep_id, t.contact_id, t.thread)].append(t)
+        return index
+
+    def answered(self, row: Any, named: dict[int | None, int | None]) -> Touch | None:
+        """The touch an inbound email or call answers, if any."""
+        aid, rep, contact, at, kind, _, _, thread, key = row
+        if kind != "email":
+            return _latest_before(self.calls.get((rep, contact), []), at)
+        touch = self.own.get(named.get(aid) or -1)
+        for thread_key in (thread, key):
+            if touch is None and thread_key:
+                touch = _latest_before(self.by_thread.get((rep, contact, thread_key), []), at)
+        return touch
+
+
 def _outcomes(
     session: Session, scope: Scope, touches: list[Touch], until: datetime, rep_id: str | None
 ) -> None:
@@ -245,16 +281,7 @@ def _outcomes(
     if not touches:
         return
     start = min(t.at for t in touches)
-    by_pair: dict[tuple[str, str], list[Touch]] = defaultdict(list)
-    by_thread: dict[tuple[str, str, str], list[Touch]] = defaultdict(list)
-    calls: dict[tuple[str, str], list[Touch]] = defaultdict(list)
-    for t in touches:
-        if t.step != "deal":  # a meeting is the buyer's answer to prospecting, not to deal work
-            by_pair[(t.rep_id, t.contact_id)].append(t)
-        if t.channel == "call":
-            calls[(t.rep_id, t.contact_id)].append(t)
-        if t.channel == "email" and t.thread:
-            by_thread[(t.rep_id, t.contact_id, t.thread)].append(t)
+    index = _Index.of(touches)
     inbound = select(
         Activity.activity_id, Activity.rep_id, Activity.contact_id, Activity.occurred_at,
         Activity.kind, Activity.body_excerpt, Activity.subject, Activity.thread_id,
@@ -277,21 +304,14 @@ def _outcomes(
         .tuples()
         .all()
     )
-    own = {t.activity_id: t for t in touches}
-    for aid, rep, contact, at, kind, body, subject, thread, key in session.execute(inbound):
-        if kind == "email":
-            touch = own.get(named.get(aid) or -1)
-            for thread_key in (thread, key):
-                if touch is None and thread_key:
-                    touch = _latest_before(by_thread.get((rep, contact, thread_key), []), at)
-        else:
-            touch = _latest_before(calls.get((rep, contact), []), at)
+    for row in session.execute(inbound):
+        touch = index.answered(row, named)
         if touch is None or touch.responded:
             continue
         touch.responded = True
-        touch.response = "reply" if kind == "email" else "call back"
-        touch.negative = bool(NEGATIVE.search(f"{subject or ''}\n{body or ''}"))
-    _meetings(session, by_pair, start, until)
+        touch.response = "reply" if row.kind == "email" else "call back"
+        touch.negative = bool(NEGATIVE.search(f"{row.subject or ''}\n{row.body_excerpt or ''}"))
+    _meetings(session, index.by_pair, start, until)
     _advances(session, touches, start, until)
 
 
