@@ -47,6 +47,10 @@ def coach(
     top group's, its effect on responses within rep (and pooled), the responses per 100 touches
     they would gain by matching the top group, ranked; and effort against result."""
     if ctx.invoked_subcommand is not None:
+        if rep is not None:  # else `coach --rep X notes` would list everyone's notes
+            sub = ctx.invoked_subcommand
+            fix = f"rightturn coach {sub} --rep {rep}" if sub != "close" else "just its number"
+            raise typer.BadParameter(f"give it after the subcommand: {fix}", param_hint="--rep")
         return
     if rep is None:
         raise typer.BadParameter("say which rep: --rep ID or --rep NAME", param_hint="--rep")
@@ -172,13 +176,13 @@ def notes(
     target; and the response rate per touch before and since."""
     from rightturn.analytics.snapshot import as_of_datetime
     from rightturn.crm.scope import Scope
-    from rightturn.effort.notes import LATEST_WEEKS, WEEKS_BEFORE, notes_for, progress
+    from rightturn.effort.notes import LATEST_WEEKS, WEEKS_BEFORE, notes_for, progresses
     from rightturn.process.today import resolve_rep
 
     store = open_store(db)
     rep_id = resolve_rep(store, rep) if rep else None
     end = as_of_datetime(day(until, "--until") or datetime.now(UTC).date())
-    found = [progress(store, n, until=end) for n in notes_for(store, rep_id, Scope.everything())]
+    found = progresses(store, notes_for(store, rep_id, Scope.everything()), until=end)
     if as_json:
         print(json.dumps([p.as_json() for p in found], indent=2))
         return

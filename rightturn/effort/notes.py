@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -50,6 +50,7 @@ __all__ = [
     "notes_for",
     "practice_of",
     "progress",
+    "progresses",
     "record_note",
     "target_input",
 ]
@@ -307,16 +308,34 @@ def _share(touches: list[Touch], practice: Practice) -> Share:
 def progress(store: Store, note: Note, *, until: datetime) -> NoteProgress:
     """The note's progress week by week, from :data:`WEEKS_BEFORE` weeks before the note's
     week to the week of ``until`` (see the module docstring)."""
-    practice = practice_of(note.practice)
+    return progresses(store, [note], until=until)[0]
+
+
+def progresses(store: Store, notes: list[Note], *, until: datetime) -> list[NoteProgress]:
+    """:func:`progress` of each of ``notes``, in their order: each rep's touches are read once,
+    from the earliest of their notes' weeks (reading them takes most of the time)."""
     with store.session() as s:
         zone = org_time_zone(s)
         tz = ZoneInfo(zone)
-        noted = week_of(note.created_at, tz)
-        first = noted - timedelta(weeks=WEEKS_BEFORE)
-        last = week_of(until, tz)
-        start = datetime.combine(first, datetime.min.time(), tzinfo=tz)
-        scope = Scope(frozenset({note.rep_id}))
-        touches = read_touches(s, scope, since=start, until=until, rep_id=note.rep_id)
+        touches: dict[str, list[Touch]] = {}
+        for rep_id in dict.fromkeys(n.rep_id for n in notes):
+            first = min(_first_week(n, tz) for n in notes if n.rep_id == rep_id)
+            start = datetime.combine(first, time.min, tzinfo=tz)
+            touches[rep_id] = read_touches(
+                s, Scope(frozenset({rep_id})), since=start, until=until, rep_id=rep_id
+            )
+    return [_follow(n, touches[n.rep_id], zone, until) for n in notes]
+
+
+def _first_week(note: Note, tz: ZoneInfo) -> date:
+    return week_of(note.created_at, tz) - timedelta(weeks=WEEKS_BEFORE)
+
+
+def _follow(note: Note, touches: list[Touch], zone: str, until: datetime) -> NoteProgress:
+    """The note's weeks from the rep's ``touches`` (read from its first week, or earlier)."""
+    practice = practice_of(note.practice)
+    tz = ZoneInfo(zone)
+    noted, first, last = week_of(note.created_at, tz), _first_week(note, tz), week_of(until, tz)
     by_week: dict[date, list[Touch]] = {}
     for t in touches:
         by_week.setdefault(week_of(t.at, tz), []).append(t)
@@ -327,7 +346,7 @@ def progress(store: Store, note: Note, *, until: datetime) -> NoteProgress:
     while week <= last:
         share = _share(by_week.get(week, []), practice)
         rate = rates.get(week)
-        week_end = datetime.combine(week + timedelta(days=7), datetime.min.time(), tzinfo=tz)
+        week_end = datetime.combine(week + timedelta(days=7), time.min, tzinfo=tz)
         weeks.append(
             WeekProgress(
                 week,

@@ -6,6 +6,7 @@ close`` commands over the same functions."""
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -21,6 +22,7 @@ from rightturn.effort.notes import (
     close_note,
     notes_for,
     progress,
+    progresses,
     record_note,
 )
 from rightturn.errors import Conflict, NotFound, ParseError
@@ -157,5 +159,20 @@ def test_the_commands_record_list_and_close_notes(org: Store) -> None:
     assert run(app, ["coach", "close", str(note["id"]), *db]).exit_code == 0
     again = run(app, ["coach", "close", str(note["id"]), *db])
     assert again.exit_code == 2 and "record a new note" in again.output
+    misplaced = run(app, ["coach", "--rep", "R1", "notes", *db])
+    assert misplaced.exit_code == 2
+    said = " ".join(re.sub("[│╭╮╰╯─]", " ", misplaced.output).split())  # the error's box gone
+    assert "give it after the subcommand: rightturn coach notes --rep R1" in said
     bad = run(app, ["coach", "note", "--rep", "R1", "--practice", "brief", "--target", "60", *db])
     assert bad.exit_code == 2 and "for 60% write 60% or 0.6" in " ".join(bad.output.split())
+
+
+def test_notes_followed_together_read_as_each_alone(org: Store) -> None:
+    first = record_note(org, "R1", "morning", None, None, "mia", Scope.everything(), at=NOTED)
+    later = NOTED + timedelta(weeks=2)
+    second = record_note(org, "R1", "personal", None, None, "mia", Scope.everything(), at=later)
+    together = progresses(org, [second, first], until=UNTIL)
+    assert [p.note.id for p in together] == [second.id, first.id]
+    for p, note in zip(together, (second, first), strict=True):
+        assert p.as_json() == progress(org, note, until=UNTIL).as_json()
+    assert together[0].weeks[0].week == (later - timedelta(weeks=WEEKS_BEFORE)).date()

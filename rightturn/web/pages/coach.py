@@ -37,7 +37,7 @@ from rightturn.effort.notes import (
     NoteProgress,
     close_note,
     notes_for,
-    progress,
+    progresses,
     record_note,
 )
 from rightturn.errors import ParseError, PermissionDenied
@@ -86,13 +86,12 @@ def _cached_card(store: Store, scope: Scope, rep_id: str, as_of: str | None) -> 
     )
 
 
-def _cached_progress(store: Store, scope: Scope, note: Note, until: datetime) -> NoteProgress:
-    return cached_for_data(
-        store,
-        scope,
-        ("note-progress", note.id, note.closed_at, until),
-        lambda: progress(store, note, until=until),
-    )
+def _cached_progress(
+    store: Store, scope: Scope, rep_id: str, notes: list[Note], until: datetime
+) -> list[NoteProgress]:
+    # Notes change no data version: the key names each note and whether it is closed.
+    key = ("note-progress", rep_id, tuple((n.id, n.closed_at) for n in notes), until)
+    return cached_for_data(store, scope, key, lambda: progresses(store, notes, until=until))
 
 
 def _may_coach(who: Who) -> bool:
@@ -193,12 +192,12 @@ def _page(
     since, until = _period(as_of)
     notes = notes_for(store, rep_id, who.scope)
     followed = []
-    for i, n in enumerate(notes):
-        p = _cached_progress(store, who.scope, n, until)
+    for p in _cached_progress(store, who.scope, rep_id, notes, until):
+        n = p.note
         data = p.as_json()
         worked = any(w.applicable or w.touches for w in p.weeks)
         chart = note_progress_chart(data, f"chart-note-{n.id}") if n.is_open and worked else None
-        followed.append({"note": n, "p": p, "chart": chart, "first": i == 0})
+        followed.append({"note": n, "p": p, "chart": chart})
     gaps: list[dict[str, Any]] = [g.as_json() for g in card.gaps]
     return render(
         request,
