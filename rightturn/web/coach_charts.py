@@ -5,6 +5,7 @@ with units, the n on hover."""
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from typing import Any
 
 import plotly.graph_objects as go
@@ -104,7 +105,10 @@ def note_progress_chart(p: dict[str, Any], div_id: str) -> str:
     fig.add_vline(x=noted, row="all", col=1, line={"color": _INK, "dash": "dot"})
     fig.update_yaxes(title_text="Following it (%)", range=[0, 100], row=1, col=1)
     fig.update_yaxes(title_text="Answered (%)", rangemode="tozero", row=2, col=1)
-    fig.update_xaxes(type="date", range=[weeks[0]["week"], weeks[-1]["week"]] if weeks else None)
+    if weeks:  # half a week's room each side, so the first and last points are whole
+        pad = timedelta(days=3)
+        first, last = date.fromisoformat(weeks[0]["week"]), date.fromisoformat(weeks[-1]["week"])
+        fig.update_xaxes(type="date", range=[(first - pad).isoformat(), (last + pad).isoformat()])
     fig.update_xaxes(title_text="Week starting (Monday)", row=2, col=1)
     fig.update_layout(
         title={
