@@ -14,7 +14,7 @@ from rich.table import Table
 from rightturn.cli.common import DbOption, app, console, day, errors, money, open_store
 
 if TYPE_CHECKING:
-    from rightturn.effort.coach import Share
+    from rightturn.effort.coach import Scorecard, Share
 
 coach_app = typer.Typer(
     help="Coaching: a rep's scorecard against the top group.", invoke_without_command=True
@@ -68,12 +68,32 @@ def coach(
     if as_json:
         print(json.dumps(card.as_json(), default=str, indent=2))
         return
+    _print_card(card, begin, end)
+
+
+def _print_card(card: Scorecard, begin: datetime, end: datetime) -> None:
+    """The scorecard as the terminal shows it: the rep and period, effort and result, the
+    practices, the first focus in words and how to read the table."""
     top = " (in the top group)" if card.in_top_group else ""
     console.print(
         f"[bold]{card.name}[/]{top}, {card.team or 'no team'}: "
         f"{begin.date().isoformat()} to {end.date().isoformat()}",
         highlight=False,
     )
+    console.print(_results_table(card))
+    console.print(_gaps_table(card))
+    if card.gaps:
+        console.print(f"First focus: {card.gaps[0].sentence}", highlight=False)
+    console.print(
+        "Effect within rep: the response-rate points a practice adds within each rep's own "
+        "touches (Mantel-Haenszel); ? = not clear (its interval holds 0); * = the pooled "
+        "effect disagrees (good reps use it more). Gain /100: responses per 100 touches from "
+        "matching the top group's share.",
+        style="dim",
+    )
+
+
+def _results_table(card: Scorecard) -> Table:
     results = Table(title="Effort and result")
     for header in ("", "Touches", "Responses", "Rate", "Per 100 touches", "Call h", "Meeting h",
                    "Won", "Won value"):  # fmt: skip
@@ -91,7 +111,10 @@ def coach(
             str(r.won_deals),
             money(r.won_value),
         )
-    console.print(results)
+    return results
+
+
+def _gaps_table(card: Scorecard) -> Table:
     gaps = Table(title="Practices, the biggest gain first")
     for header in ("Practice", "You", "Team", "Top group", "Effect within rep", "Gain /100"):
         gaps.add_column(header, justify="left" if header == "Practice" else "right")
@@ -105,16 +128,7 @@ def coach(
             "—" if within is None else f"{within * 100:+.1f} pts" + ("" if g.clear else " ?"),
             "—" if g.gain_per_100 is None else f"{g.gain_per_100:+.1f}",
         )
-    console.print(gaps)
-    if card.gaps:
-        console.print(f"First focus: {card.gaps[0].sentence}", highlight=False)
-    console.print(
-        "Effect within rep: the response-rate points a practice adds within each rep's own "
-        "touches (Mantel-Haenszel); ? = not clear (its interval holds 0); * = the pooled "
-        "effect disagrees (good reps use it more). Gain /100: responses per 100 touches from "
-        "matching the top group's share.",
-        style="dim",
-    )
+    return gaps
 
 
 def _share_text(share: Share) -> str:
