@@ -446,7 +446,7 @@ def test_the_glossary_lists_every_figure_and_each_figure_carries_its_tooltip(web
         assert figure.name in text and figure.counts in text, figure.key
         if figure.window:
             assert WINDOWS[figure.window] in text, figure.key
-    assert 'href="/glossary"' in client.get("/").text  # in the header
+    assert 'href="/glossary"' in client.get("/").text  # in every page's footer
     used: set[str] = set()
     for path in PAGES:
         page = client.get(path, params={"as_of": AS_OF}).text

@@ -30,7 +30,9 @@ def test_the_inspection_lists_reps_by_name_with_the_chart(web: Web) -> None:
     for rep_id in listed:
         assert f">{names[rep_id]}</a>" in page.text
     assert 'id="chart-plan-actual"' in page.text and 'id="spread"' in page.text
-    assert 'href="/inspection" aria-current="page"' in page.text
+    # The header's Process item is current, and so is this page's tab.
+    assert 'href="/process" aria-current="page"' in page.text
+    assert 'aria-current="page" title="Prospecting against the plan' in page.text
 
 
 def test_a_rep_sees_only_themselves(web: Web) -> None:
