@@ -39,7 +39,7 @@ def test_domain_errors_reach_the_cli_as_one_line_and_exit_2(tmp_path: Path) -> N
         (["simulate", "--out", str(tmp_path / "o"), "--reps", "0"], "reps"),
         (["simulate", "--out", str(tmp_path / "o"), "--style", "baroque"], "no simulator style"),
         (["metrics", "--period", "W", "--db", db], "period"),
-        (["whatif", "--metric", "win_rate", "--from", "0.2", "--to", "7", "--db", db], "7% or 0.07"),
+        (["whatif", "--metric", "win_rate", "--from", "0.2", "--to", "7", "--db", db], "or 0.07"),
         (["review", "--resolve", "1", "--db", db], "--opportunity ID"),
         (["blocklist", "add", "not an address", "--db", db], "not an address"),
     ):
