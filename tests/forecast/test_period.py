@@ -16,6 +16,7 @@ from rightturn.forecast.period import (
     estimate_new_pipeline,
     parse_period,
     period_forecast,
+    period_shock,
     stage_weighted,
     stage_win_rates,
 )
@@ -104,6 +105,51 @@ def test_p10_to_p90_holds_the_actual_eight_periods_in_ten_when_deals_close_as_pr
         inside += r.p10 <= actual <= r.p90
     # 80% expected; the binomial's standard error over 400 periods is 2 points.
     assert 0.74 <= inside / periods <= 0.86
+
+
+def _shocked_periods(periods: int, shock: float, seed: int):
+    """Periods whose truth runs hot or cold together: the uncertain part scaled by one factor
+    of mean 1 and spread ``shock``, as :func:`period_forecast` assumes; each with a won deal."""
+    rng = np.random.default_rng(seed)
+    sigma = np.sqrt(np.log1p(shock**2))
+    for _ in range(periods):
+        n = int(rng.integers(100, 300))  # a company's pipeline: the shock outweighs the luck
+        amounts = rng.lognormal(9, 0.8, size=n)
+        p_win = np.append(rng.beta(2, 3, size=n - 1), 1.0)  # the last one is already won
+        factor = np.exp(sigma * rng.standard_normal() - sigma**2 / 2)
+        won = rng.uniform(size=n) < p_win
+        actual = amounts[-1] + factor * float(amounts[:-1][won[:-1]].sum())
+        yield _deals(amounts, p_win), actual
+
+
+def test_the_shock_is_estimated_from_past_errors() -> None:
+    past = list(_shocked_periods(400, 0.15, seed=31))
+    forecasts = [period_forecast(deals, runs=10) for deals, _ in past]
+    assert period_shock([a for _, a in past], forecasts) == pytest.approx(0.15, abs=0.03)
+    calm = list(_shocked_periods(400, 0.0, seed=32))
+    forecasts = [period_forecast(deals, runs=10) for deals, _ in calm]
+    assert period_shock([a for _, a in calm], forecasts) < 0.03
+
+
+@pytest.mark.slow  # 600 forecasts of 200 deals: about ten seconds
+def test_with_the_shock_p10_to_p90_holds_eight_periods_in_ten() -> None:
+    inside = {0.0: 0, 0.2: 0}
+    periods = list(_shocked_periods(300, 0.2, seed=33))
+    for i, (deals, actual) in enumerate(periods):
+        for shock in inside:
+            r = period_forecast(deals, shock=shock, runs=2_000, seed=i).company
+            inside[shock] += r.p10 <= actual <= r.p90
+    assert 0.73 <= inside[0.2] / len(periods) <= 0.87
+    assert inside[0.0] / len(periods) < 0.6  # independent deals: far too narrow a range
+
+
+def test_the_shock_keeps_the_mean_and_what_is_already_won() -> None:
+    rng = np.random.default_rng(6)
+    amounts, p = rng.uniform(1e3, 1e4, 50), rng.uniform(size=50)
+    r = period_forecast(_deals(amounts, p), shock=0.3, runs=40_000).company
+    assert abs(r.simulated_mean - r.mean) < 4 * r.sd / np.sqrt(40_000)
+    won = period_forecast(_deals([7_000.0], 1.0), shock=0.3, runs=1_000).company
+    assert won.p10 == won.p90 == 7_000.0
 
 
 def test_reps_and_teams_add_up_to_the_company() -> None:
@@ -251,7 +297,14 @@ def test_new_pipeline_counts_deals_created_after_the_same_point_and_won_in_perio
         ("N4", "bob", 999.0, "won", _path("Prospecting", "2026-03-15", "Closed Won", "2026-04-25"),
          "2026-04-25", "2026-03-15"),
     ]  # fmt: skip
-    new = estimate_new_pipeline(_snapshot(rows, day), parse_period("2026Q3"), lookback=2)
+    # The data must cover 2026Q1 from its first day for that quarter to count.
+    early = ("E0", "bob", 10.0, "lost",
+             _path("Prospecting", "2025-12-01", "Closed Lost", "2025-12-20"),
+             "2025-12-20", "2025-12-01")  # fmt: skip
+    new = estimate_new_pipeline(_snapshot([*rows, early], day), parse_period("2026Q3"), lookback=2)
     assert new.rates == {"alice": 0.5, "bob": 0.5}
     assert sorted(new.amounts) == [400.0, 600.0]
     assert new.mean == pytest.approx(1.0 * 500.0)
+    # Without it, 2026Q1 began before the data did: only 2026Q2 counts (not Q1 as nothing won).
+    new = estimate_new_pipeline(_snapshot(rows, day), parse_period("2026Q3"), lookback=2)
+    assert new.rates == {"alice": 1.0}
