@@ -9,7 +9,15 @@ import pytest
 from rightturn.crm.model import Opportunity, OpportunityChange, Rep, StageChange, Team
 from rightturn.crm.scope import Scope
 from rightturn.crm.store import Store
-from rightturn.forecast.calls import BIAS_SHRINK, call_bias, category, rep_calls
+from rightturn.forecast.calls import (
+    BIAS_SHRINK,
+    CallBias,
+    RepCall,
+    adjusted_commit,
+    call_bias,
+    category,
+    rep_calls,
+)
 from rightturn.forecast.period import parse_period
 
 QUARTERS = ["2026Q1", "2026Q2", "2026Q3", "2026Q4"]
@@ -81,6 +89,10 @@ def history(store: Store) -> Store:
               ("Closed Won", date(2026, 12, 10))], "won", date(2026, 12, 10), "Closed")  # fmt: skip
         _deal(s, "Z", "carol", 700, [("Negotiation", date(2026, 12, 20))], "open",
               date(2027, 3, 1), "Commit")  # fmt: skip
+        # Bob's M is in Negotiation (Commit) now; on November 15th it was in Proposal, where
+        # open deals are Best Case today (BC), and no category change was recorded.
+        _deal(s, "M", "bob", 300, [("Proposal", date(2026, 11, 1)), ("Negotiation",
+              date(2026, 12, 1))], "open", date(2026, 12, 20), "Commit")  # fmt: skip
         _deal(s, "BC", "alice", 40, [("Proposal", date(2026, 11, 1))], "open",
               date(2026, 12, 5), "best_case")  # fmt: skip
         s.commit()
@@ -99,16 +111,16 @@ def test_calls_as_of_mid_quarter_replay_the_category_then(history: Store) -> Non
     alice, bob = calls["alice"], calls["bob"]
     # X-2026Q4 was Commit then (stored Omitted now); BC is Best Case; Y-2026Q4 not created yet.
     assert (alice.won, alice.commit, alice.best_case) == (0.0, 100.0, 140.0)
-    # B was open in Negotiation, inferred Commit.
-    assert (bob.won, bob.commit, bob.best_case) == (0.0, 100.0, 100.0)
+    # B was open in Negotiation, inferred Commit; M was in Proposal, inferred Best Case.
+    assert (bob.won, bob.commit, bob.best_case) == (0.0, 100.0, 400.0)
 
 
 def test_calls_include_what_is_already_won(history: Store) -> None:
     with history.session() as s:
         calls = {c.rep_id: c for c in rep_calls(s, Scope.everything(), _at(date(2026, 12, 31)))}
-    # By the year's end Alice won Y (50) and lost X; Bob won B.
+    # By the year's end Alice won Y (50) and lost X; Bob won B, and M is Commit as stored.
     assert (calls["alice"].won, calls["alice"].commit) == (50.0, 50.0)
-    assert (calls["bob"].won, calls["bob"].commit) == (100.0, 100.0)
+    assert (calls["bob"].won, calls["bob"].commit) == (100.0, 400.0)
 
 
 def test_a_rep_who_commits_100_and_closes_50_has_bias_one_half(history: Store) -> None:
@@ -133,3 +145,12 @@ def test_bias_over_fewer_periods_uses_only_those(history: Store) -> None:
                                                periods=1)}  # fmt: skip
     assert bias["alice"].periods == 1 and bias["alice"].own == 0.5
     assert bias["alice"].team == pytest.approx(150 / 200)
+
+
+def test_the_adjusted_commit_scales_each_rep_by_their_bias() -> None:
+    calls = [
+        RepCall("alice", "Alice", "east", won=50.0, commit=200.0, best_case=300.0),
+        RepCall("carol", "Carol", "west", won=0.0, commit=700.0, best_case=700.0),
+    ]
+    bias = [CallBias("alice", "east", 4, 400.0, 200.0, own=0.5, team=0.6, shrunk=0.55)]
+    assert adjusted_commit(calls, bias) == {"alice": pytest.approx(110.0), "carol": 700.0}
