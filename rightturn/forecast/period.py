@@ -156,9 +156,15 @@ class NewPipeline:
     @property
     def mean(self) -> float:
         """The expected won value of new pipeline (mean count x mean amount)."""
-        if not len(self.amounts):
-            return 0.0
-        return sum(self.rates.values()) * float(np.mean(self.amounts))
+        return sum(self.rates.values()) * self.moment(1)
+
+    def moment(self, power: int) -> float:
+        """The mean of the amounts raised to ``power`` (0 with no amounts)."""
+        return (
+            float(np.mean(np.asarray(self.amounts, dtype=float) ** power))
+            if len(self.amounts)
+            else 0.0
+        )
 
 
 @dataclass(frozen=True)
@@ -270,12 +276,9 @@ def period_forecast(
     per_rep += won
     per_team = per_rep @ team_of_rep
 
-    new_amounts = np.asarray(new.amounts, dtype=float)
-    rates = np.array([new.rates.get(r, 0.0) for r in reps])
-    new_rep_mean = rates * (float(new_amounts.mean()) if len(new_amounts) else 0.0)
+    new_rep_mean = np.array([new.rates.get(r, 0.0) for r in reps]) * new.moment(1)
     rep_mean = np.bincount(rep_index, weights=amount * p, minlength=len(reps)) + new_rep_mean
     team_mean = rep_mean @ team_of_rep
-    new_square = float(np.mean(new_amounts**2)) if len(new_amounts) else 0.0
     return PeriodForecast(
         company=_range(float(rep_mean.sum()), per_rep.sum(axis=1)),
         reps={r: _range(float(rep_mean[i]), per_rep[:, i]) for i, r in enumerate(reps)},
@@ -284,7 +287,9 @@ def period_forecast(
         new_pipeline_mean=float(new_rep_mean.sum()),
         certain=float(amount[certain].sum()),
         # Bernoulli deals and a compound Poisson (its variance: rate x mean squared amount).
-        independent_variance=float(np.sum(amount**2 * p * (1 - p)) + rates.sum() * new_square),
+        independent_variance=float(
+            np.sum(amount**2 * p * (1 - p)) + sum(new.rates.values()) * new.moment(2)
+        ),
         shock=shock,
         runs=runs,
         seed=seed,

@@ -181,6 +181,8 @@ def test_new_pipeline_alone_is_a_compound_poisson() -> None:
     assert c.mean == result.new_pipeline_mean == 300.0
     assert c.simulated_mean == pytest.approx(300.0, abs=4 * np.sqrt(3) * 100 / np.sqrt(20_000))
     assert c.p50 == 100 * poisson.median(3.0)
+    assert result.independent_variance == pytest.approx(3.0 * 100.0**2)  # rate x E[amount²]
+    assert c.sd**2 == pytest.approx(result.independent_variance, rel=0.05)
     assert result.teams["east"].mean == 300.0
 
 
