@@ -85,6 +85,13 @@ class Period:
         """Its length in months (3 for a quarter)."""
         return (self.end.year - self.start.year) * 12 + self.end.month - self.start.month + 1
 
+    def week(self, day: date) -> int:
+        """The week of the period ``day`` falls in: 1 for its first seven days (the backtest's
+        errors are reported by it)."""
+        if not self.start <= day <= self.end:
+            raise ParseError(f"{day} is outside {self.label} ({self.start} to {self.end})")
+        return (day - self.start).days // 7 + 1
+
     def shifted(self, periods: int) -> Period:
         """The period ``periods`` lengths later (earlier when negative)."""
         months = self.start.year * 12 + self.start.month - 1 + periods * self.months

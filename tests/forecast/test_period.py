@@ -50,6 +50,14 @@ def test_periods_are_calendar_quarters_and_months() -> None:
     assert parse_period("2026-01").shifted(-2).label == "2025-11"
 
 
+def test_weeks_of_a_period_count_from_its_first_day() -> None:
+    q4 = parse_period("2026Q4")
+    assert [q4.week(date(2026, 10, d)) for d in (1, 7, 8, 15)] == [1, 1, 2, 3]
+    assert q4.week(date(2026, 12, 31)) == 14  # 92 days: a thirteenth week and a day
+    with pytest.raises(ParseError, match="outside 2026Q4"):
+        q4.week(date(2027, 1, 1))
+
+
 def test_a_period_not_understood_is_refused_with_the_forms_it_takes() -> None:
     with pytest.raises(ParseError, match=r"2026Q4.*2026-11"):
         parse_period("Q4 next year")
