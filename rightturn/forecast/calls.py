@@ -48,9 +48,11 @@ __all__ = [
     "CATEGORIES",
     "CallBias",
     "Categories",
+    "CategoryHistory",
     "RepCall",
     "adjusted_commit",
     "call_bias",
+    "calls_from",
     "categories_as_of",
     "category",
     "rep_calls",
@@ -78,8 +80,9 @@ class Categories:
     inferred: int
 
 
-class _CategoryHistory:
-    """The stored categories and every recorded category change, read once, replayed per date."""
+class CategoryHistory:
+    """The stored categories and every recorded category change, read once; :meth:`as_of`
+    replays them to any snapshot (a backtest over many dates reads the store once)."""
 
     def __init__(self, session: Session, scope: Scope) -> None:
         visible = scope.reps(Opportunity.owner_rep_id)
@@ -142,7 +145,7 @@ class _CategoryHistory:
 
 def categories_as_of(session: Session, scope: Scope, snap: Snapshot) -> Categories:
     """Each deal's forecast category as of the snapshot (see the module's docstring)."""
-    return _CategoryHistory(session, scope).as_of(snap)
+    return CategoryHistory(session, scope).as_of(snap)
 
 
 @dataclass(frozen=True)
@@ -191,7 +194,12 @@ def rep_calls(
     ``as_of`` (default now), every rep who owns a deal, by rep id."""
     snap = load_snapshot(session, scope, as_of)
     period = period or parse_period(None, snap.as_of.date())
-    table = _call_frame(snap, categories_as_of(session, scope, snap), period)
+    return calls_from(snap, categories_as_of(session, scope, snap), period)
+
+
+def calls_from(snap: Snapshot, categories: Categories, period: Period) -> list[RepCall]:
+    """:func:`rep_calls` from a snapshot and its categories (:meth:`CategoryHistory.as_of`)."""
+    table = _call_frame(snap, categories, period)
     reps = snap.reps.set_index("rep_id")
     return [
         RepCall(
@@ -243,7 +251,7 @@ def call_bias(
     if months == 1:
         day = snap.as_of.date()
         current = parse_period(f"{day.year}-{day.month:02d}")
-    history = _CategoryHistory(session, scope)
+    history = CategoryHistory(session, scope)
     now = history.as_of(snap)
     rows = []
     for back in range(1, periods + 1):

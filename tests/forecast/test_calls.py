@@ -6,15 +6,18 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
+from rightturn.analytics.snapshot import load_snapshot
 from rightturn.crm.model import Opportunity, OpportunityChange, Rep, StageChange, Team
 from rightturn.crm.scope import Scope
 from rightturn.crm.store import Store
 from rightturn.forecast.calls import (
     BIAS_SHRINK,
     CallBias,
+    CategoryHistory,
     RepCall,
     adjusted_commit,
     call_bias,
+    calls_from,
     category,
     rep_calls,
 )
@@ -113,6 +116,17 @@ def test_calls_as_of_mid_quarter_replay_the_category_then(history: Store) -> Non
     assert (alice.won, alice.commit, alice.best_case) == (0.0, 100.0, 140.0)
     # B was open in Negotiation, inferred Commit; M was in Proposal, inferred Best Case.
     assert (bob.won, bob.commit, bob.best_case) == (0.0, 100.0, 400.0)
+
+
+def test_one_category_history_replays_to_any_date_as_rep_calls_does(history: Store) -> None:
+    everyone = Scope.everything()
+    q4 = parse_period("2026Q4")
+    with history.session() as s:
+        replay = CategoryHistory(s, everyone)
+        full = load_snapshot(s, everyone, _at(date(2026, 12, 31)))
+        for day in (date(2026, 10, 25), date(2026, 11, 15), date(2026, 12, 31)):
+            snap = full.history.snapshot(_at(day))
+            assert calls_from(snap, replay.as_of(snap), q4) == rep_calls(s, everyone, _at(day))
 
 
 def test_calls_include_what_is_already_won(history: Store) -> None:
