@@ -18,7 +18,8 @@ spread ``shock``; the mean is unchanged, the range widens. :func:`period_shock` 
 spread from past periods' errors; 0 (the default) keeps the deals independent.
 
 **The movers**: the deals whose outcome makes the range wide, by their share of the company
-total's variance, ``amount² x p x (1 - p)`` (exact: the deals are independent).
+total's variance from the deals themselves, ``amount² x p x (1 - p)`` (exact, the deals being
+independent once the shock is set aside; the shock moves every deal alike and ranks none).
 
 **New pipeline** (:func:`estimate_new_pipeline`): over the ``lookback`` previous periods of the
 same length (those the data wholly covers), the deals created after the same point of the period
