@@ -6,10 +6,12 @@ How a reason's weight is found depends on the model:
 * :class:`~rightturn.forecast.models.ColdStart`: its own log-odds terms, exactly: the stage's
   prior against even odds, and each naive-Bayes field's log-likelihood ratio;
 * any other model (:class:`~rightturn.forecast.models.Boosted`): the difference a feature makes,
-  the deal's probability less its probability with that one feature set to its typical value
-  (the median, or the most common category, of ``reference``, the training rows). One feature
-  at a time, so interactions are not split between features as SHAP would split them; a
-  reason's weight is in probability points.
+  the deal's probability less its mean probability when the feature takes, in turn, the values
+  of ``draws`` training deals (the rest of the deal unchanged): an interventional, one feature
+  at a time cousin of SHAP, which would also split interactions between features. Features
+  that only move together (the stage with its rank and norms; days in stage with their ratio
+  to the norm; the owner's rate with their closed count; buyer messages with the reply rate)
+  are swapped as one. A reason's weight is in probability points.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from rightturn.forecast.features import CATEGORICAL, FEATURES
+from rightturn.forecast.features import FEATURES
 from rightturn.forecast.models import ColdStart, Model, Trained
 
 __all__ = ["Explained", "Reason", "explain", "words"]
@@ -135,22 +137,37 @@ def _cold_effects(model: ColdStart, frame: pd.DataFrame) -> pd.DataFrame:
     return effects
 
 
-def _typical(reference: pd.DataFrame) -> dict[str, object]:
-    return {
-        c: (reference[c].mode().iat[0] if c in CATEGORICAL else reference[c].median())
-        for c in FEATURES
-    }
+# Features that only move together (a stage comes with its rank, its norm and what lies ahead),
+# swapped as one: a deal in Proposal with Prospecting's rank is no deal at all.
+_TOGETHER = {
+    "stage": ("stage", "stage_rank", "stages_left", "stage_norm_days", "expected_days_left"),
+    "days_in_stage": ("days_in_stage", "stage_time_ratio"),
+    "owner_win_rate": ("owner_win_rate", "owner_closed"),
+    "buyer_messages": ("buyer_messages", "reply_rate"),
+}
+_GROUPS = {
+    **{f: (f,) for f in FEATURES if not any(f in g for g in _TOGETHER.values())},
+    **_TOGETHER,
+}
 
 
-def _delta_effects(model: Model, frame: pd.DataFrame, reference: pd.DataFrame) -> pd.DataFrame:
-    """Each feature's difference: the probability less that with the feature set typical."""
+def _delta_effects(
+    model: Model, frame: pd.DataFrame, reference: pd.DataFrame, draws: int
+) -> pd.DataFrame:
+    """Each feature's difference: the probability less its mean over ``draws`` rows of
+    ``reference`` lending the feature their value (the rest of the deal kept)."""
     p = model.predict_proba(frame)
-    typical = _typical(reference)
+    rng = np.random.default_rng(0)
+    lenders = reference.iloc[rng.choice(len(reference), size=min(draws, len(reference)))]
+    k = len(lenders)
+    stacked = frame.loc[frame.index.repeat(k)].reset_index(drop=True)
     effects = {}
-    for column in FEATURES:
-        moved = frame.copy()
-        moved[column] = typical[column]
-        effects[column] = p - model.predict_proba(moved)
+    for lead, columns in _GROUPS.items():
+        moved = stacked.copy()
+        for column in columns:
+            moved[column] = np.tile(lenders[column].to_numpy(), len(frame))
+        others = model.predict_proba(moved).reshape(len(frame), k).mean(axis=1)
+        effects[lead] = p - others
     return pd.DataFrame(effects, index=frame.index)
 
 
@@ -172,16 +189,18 @@ def explain(
     reference: pd.DataFrame | None = None,
     top: int = 3,
     floor: float = 0.005,
+    draws: int = 20,
 ) -> list[Explained]:
     """Each deal in ``frame`` (indexed by ``opportunity_id``) with its ``top`` reasons each way;
-    effects smaller than ``floor`` are no reason. ``reference`` (the training rows) gives the
-    typical values a non-cold-start model's features are set to; without it, ``frame``'s own."""
+    effects smaller than ``floor`` are no reason. For a model other than the cold start,
+    ``draws`` rows of ``reference`` (the training rows; without it, ``frame``) lend their
+    values (see the module's docstring)."""
     model = trained.model if isinstance(trained, Trained) else trained
     p = model.predict_proba(frame)
     if isinstance(model, ColdStart):
         effects = _cold_effects(model, frame)
     else:
-        effects = _delta_effects(model, frame, frame if reference is None else reference)
+        effects = _delta_effects(model, frame, frame if reference is None else reference, draws)
     out = []
     for i, (key, row) in enumerate(frame.iterrows()):
         mine = effects.iloc[i].sort_values()
