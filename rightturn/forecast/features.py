@@ -252,6 +252,9 @@ def _features(
         raise ValueError("the snapshot has no history to replay; load it with load_snapshot")
     points = points.copy()
     points["as_of"] = pd.to_datetime(points["as_of"], utc=True)
+    if points.empty:  # no deal open then: the columns, no rows
+        index = pd.MultiIndex.from_frame(points[["opportunity_id", "as_of"]])
+        return pd.DataFrame(columns=list(FEATURES), index=index)
     deals = history.deals.set_index("opportunity_id")
     open_stages = snap.open_stages
     rank = {st: i for i, st in enumerate(open_stages)}

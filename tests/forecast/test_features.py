@@ -197,3 +197,9 @@ def test_a_deal_open_past_its_period_end_slipped(deals: Store) -> None:
     training = training_features(deals, Scope.everything(), until=day(150), fractions=(0.01,))
     d1 = training.slipped.xs("D1", level="opportunity_id")
     assert d1.tolist() == [True]
+
+
+def test_before_any_deal_the_frame_is_empty_with_its_columns(deals: Store) -> None:
+    frame = deal_features(deals, Scope.everything(), as_of=day(-10))
+    assert frame.empty and list(frame.columns) == list(FEATURES)
+    assert frame.index.name == "opportunity_id"
