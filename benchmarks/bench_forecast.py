@@ -77,6 +77,11 @@ def measure(url: str, cutoff: datetime, end: datetime) -> None:
         b_model, b_base = brier(y, p), brier(y, base)
         if b_model is not None and b_base:
             print(f"Brier better than {name} by {1 - b_model / b_base:.1%}")
+    # The same model on an ordinary day's pipeline: every deal open then whose end is known.
+    done = known["won"].notna().to_numpy()
+    day_won = known["won"][done].astype(bool)
+    print(f"open on {slip_at:%Y-%m-%d} and closed by the end: {done.sum()} of {len(done)} deals")
+    print(_line("boosted", day_won, score(boosted, now[done])))
     sl = rows.labelled("slipped")
     slip = train_slip(sl.frame, sl.slipped, groups=sl.groups)
     seen = known["slipped"].notna().to_numpy()
