@@ -34,6 +34,7 @@ from rightturn.analytics.snapshot import Snapshot, as_of_datetime, load_snapshot
 from rightturn.crm.model import Activity, ActivityParticipant
 from rightturn.crm.scope import Scope
 from rightturn.crm.store import Store, as_driven, driver_rows
+from rightturn.errors import ConfigError, ParseError
 from rightturn.process.criteria import PRE_DEAL_DAYS
 
 __all__ = [
@@ -106,7 +107,7 @@ class Training:
     def labelled(self, target: str) -> Training:
         """The rows whose ``target`` (``won`` or ``slipped``) is known, that label as bool."""
         if target not in ("won", "slipped"):
-            raise ValueError(f"target {target!r} is not won or slipped")
+            raise ParseError(f"target {target!r} is not one we label: use won or slipped")
         known = getattr(self, target).notna().to_numpy()
         labels = {"won": self.won[known], "slipped": self.slipped[known]}
         labels[target] = labels[target].astype(bool)
@@ -249,7 +250,7 @@ def _features(
     """The features of each (``opportunity_id``, ``as_of``) in ``points``."""
     history = snap.history
     if history is None:
-        raise ValueError("the snapshot has no history to replay; load it with load_snapshot")
+        raise ConfigError("the snapshot has no history to replay; load it with load_snapshot")
     points = points.copy()
     points["as_of"] = pd.to_datetime(points["as_of"], utc=True)
     if points.empty:  # no deal open then: the columns, no rows
