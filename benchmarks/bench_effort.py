@@ -11,50 +11,27 @@ each rep's planted top-fifth flag). Prints the figures the README quotes; assert
 
 from __future__ import annotations
 
-import argparse
 import csv
-import tempfile
 import time
 from collections import Counter, defaultdict
-from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
+
+from captured_org import captured_org, org_arguments
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--reps", type=int, default=100)
-    parser.add_argument("--months", type=int, default=6)
-    parser.add_argument("--seed", type=int, default=5)
-    parser.add_argument("--end", default="2026-06-30", help="the simulated org's last day")
-    args = parser.parse_args()
+    args = org_arguments(__doc__.splitlines()[0])
 
     import pandas as pd
     from sqlalchemy import select
 
-    from rightturn.capture.org import org_sources
-    from rightturn.capture.pipeline import capture
-    from rightturn.crm.imports import import_crm
     from rightturn.crm.model import Activity
     from rightturn.crm.scope import Scope
-    from rightturn.crm.store import Store
     from rightturn.effort.coach import team_scorecards
     from rightturn.effort.rates import practice_rates, window_over
     from rightturn.effort.touches import read_touches
-    from rightturn.simulate import simulate_org
     from rightturn.simulate.activity import REPLY_BASE
 
-    end = date.fromisoformat(args.end)
-    until = datetime.combine(end + timedelta(days=1), datetime.min.time(), UTC)
-    with tempfile.TemporaryDirectory(prefix="rt-effort-") as folder:
-        root = Path(folder)
-        started = time.perf_counter()
-        simulate_org(root / "org", seed=args.seed, reps=args.reps, months=args.months, end=end)
-        store = Store.open(f"sqlite:///{root / 'org.db'}")
-        import_crm(store, root / "org" / "crm")
-        capture(store, org_sources(root / "org", "US"))
-        print(f"org: {args.reps} reps x {args.months} months, seed {args.seed}, built in "
-              f"{time.perf_counter() - started:.0f} s")  # fmt: skip
-
+    with captured_org(args, "rt-effort-") as (org, store, until):
         started = time.perf_counter()
         with store.session() as s:
             touches = read_touches(s, Scope.everything(), since=None, until=until)
@@ -65,7 +42,7 @@ def main() -> None:
         print(f"touches read with practice and outcome: {len(touches):,} in {took:.1f} s "
               f"({len(touches) / took:,.0f}/s)")  # fmt: skip
 
-        with (root / "org" / "truth" / "activities.csv").open(newline="", encoding="utf-8") as f:
+        with (org / "truth" / "activities.csv").open(newline="", encoding="utf-8") as f:
             truth = {r["source_id"]: r for r in csv.DictReader(f)}
         kept = window_over(touches, until)
         emails = [t for t in kept if t.channel == "email" and t.focus]
@@ -93,7 +70,7 @@ def main() -> None:
               f"one-offs {sum(clusters['(one-off)'].values()):,}")  # fmt: skip
 
         rates = pd.Series({r.value: r.rate for r in practice_rates(kept, "rep")})
-        reps = pd.read_csv(root / "org" / "truth" / "reps.csv", dtype={"rep_id": str})
+        reps = pd.read_csv(org / "truth" / "reps.csv", dtype={"rep_id": str})
         reps = reps.set_index("rep_id").reindex(rates.index)
         rank = rates.rank(ascending=False)
         top = reps.index[reps["is_top20"] == 1]
@@ -109,7 +86,6 @@ def main() -> None:
         firsts = Counter(c.gaps[0].key for c in cards if not c.in_top_group and c.gaps)
         print(f"scorecards: {len(cards)} reps in {took:.1f} s; first focus of reps outside the "
               f"top group: {dict(firsts)}")  # fmt: skip
-        store.close()
 
 
 if __name__ == "__main__":

@@ -11,45 +11,22 @@ whether the buyer replied). Prints the figures the README quotes; asserts nothin
 
 from __future__ import annotations
 
-import argparse
-import tempfile
 import time
-from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
+
+from captured_org import captured_org, org_arguments
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--reps", type=int, default=100)
-    parser.add_argument("--months", type=int, default=6)
-    parser.add_argument("--seed", type=int, default=5)
-    parser.add_argument("--end", default="2026-06-30", help="the simulated org's last day")
-    args = parser.parse_args()
+    args = org_arguments(__doc__.splitlines()[0])
 
     import pandas as pd
 
-    from rightturn.capture.org import org_sources
-    from rightturn.capture.pipeline import capture
-    from rightturn.crm.imports import import_crm
     from rightturn.crm.scope import Scope
-    from rightturn.crm.store import Store
     from rightturn.process.conformance import deal_paths, summarize_paths
     from rightturn.process.inspect import inspect_process
     from rightturn.process.sequences import prospect_sequences
-    from rightturn.simulate import simulate_org
 
-    end = date.fromisoformat(args.end)
-    as_of = datetime.combine(end + timedelta(days=1), datetime.min.time(), UTC)
-    with tempfile.TemporaryDirectory(prefix="rt-inspect-") as folder:
-        root = Path(folder)
-        started = time.perf_counter()
-        simulate_org(root / "org", seed=args.seed, reps=args.reps, months=args.months, end=end)
-        store = Store.open(f"sqlite:///{root / 'org.db'}")
-        import_crm(store, root / "org" / "crm")
-        capture(store, org_sources(root / "org", "US"))
-        print(f"org: {args.reps} reps x {args.months} months, seed {args.seed}, built in "
-              f"{time.perf_counter() - started:.0f} s")  # fmt: skip
-
+    with captured_org(args, "rt-inspect-") as (org, store, as_of):
         with store.session() as s:
             started = time.perf_counter()
             sequences = prospect_sequences(s, Scope.everything(), as_of=as_of)
@@ -61,9 +38,8 @@ def main() -> None:
         version, process, paths = deal_paths(store, Scope.everything(), as_of=as_of)
         conformance = summarize_paths(store, version, process, paths, as_of=as_of)
         checked = time.perf_counter() - started
-        store.close()
 
-        truth = pd.read_csv(root / "org" / "truth" / "sequences.csv")
+        truth = pd.read_csv(org / "truth" / "sequences.csv")
         truth["n"] = truth["touches"] + 1  # the truth counts the follow-ups; we count every touch
         found = pd.DataFrame(
             {
@@ -89,9 +65,9 @@ def main() -> None:
         print(f"headline: planned {report['planned_touches_avg']:.2f}, done "
               f"{report['actual_touches_avg']:.2f}, abandoned before touch 3 "
               f"{report['abandoned_before_3_share']:.0%}")  # fmt: skip
-        multi = pd.read_csv(root / "org" / "truth" / "opportunities.csv").set_index(
-            "opportunity_id"
-        )["multithreaded"]
+        multi = pd.read_csv(org / "truth" / "opportunities.csv").set_index("opportunity_id")[
+            "multithreaded"
+        ]
         missed = pd.DataFrame(
             {
                 "multithreaded": [multi.get(p.opportunity_id) for p in paths],
@@ -101,7 +77,7 @@ def main() -> None:
         )
         rates = missed[missed["far"]].groupby("multithreaded")["missed"].mean()
         c, nan = conformance.overall, float("nan")
-        sloppy = pd.read_csv(root / "org" / "truth" / "reps.csv").set_index("rep_id")
+        sloppy = pd.read_csv(org / "truth" / "reps.csv").set_index("rep_id")
         off = (
             pd.DataFrame(
                 {
@@ -113,7 +89,7 @@ def main() -> None:
             .mean()
         )
         rep_rank = off.corr(sloppy["stage_sloppiness"].reindex(off.index), method="spearman")
-        planted = pd.read_csv(root / "org" / "truth" / "opportunities.csv", keep_default_na=False)
+        planted = pd.read_csv(org / "truth" / "opportunities.csv", keep_default_na=False)
         planted_n = int((planted["skipped_stage"] != "").sum() + planted["moved_back"].sum())
         print(f"deals against the stage model: {c.deals:,} deals in {checked:.2f} s; skipped "
               f"{c.skipped_share:.1%}, backward {c.backward_share:.1%} "
