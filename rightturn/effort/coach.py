@@ -208,10 +208,10 @@ def _sentence(practice: Practice, rep: Share, top: Share, effect: PracticeEffect
 
 
 def _result(
-    touches: list[Touch], reps: set[str], hours: dict[str, tuple[float, float, int]],
+    mine: list[Touch], reps: set[str], hours: dict[str, tuple[float, float, int]],
     won: dict[str, tuple[int, float]],
 ) -> Result:  # fmt: skip
-    mine = [t for t in touches if t.rep_id in reps]
+    """The result of ``reps``, whose touches are ``mine``."""
     k, n = sum(t.responded for t in mine), len(mine)
     return Result(
         touches=n,
@@ -290,6 +290,11 @@ class _Org:
     effects: dict[str, PracticeEffect]
     hours: dict[str, tuple[float, float, int]]
     won: dict[str, tuple[int, float]]
+    by_rep: dict[str, list[Touch]] = field(default_factory=dict)
+
+    def of(self, reps: set[str]) -> list[Touch]:
+        """The touches of ``reps``, from the touches grouped once by rep."""
+        return [t for r in reps for t in self.by_rep.get(r, [])]
 
 
 def _org(store: Store, since: datetime | None, until: datetime) -> _Org:
@@ -306,16 +311,17 @@ def _org(store: Store, since: datetime | None, until: datetime) -> _Org:
     touches = scoped_touches(store, Scope.everything(), since=since, until=until)
     effects = {p.key: _effect(touches, p) for p in PRACTICES}
     hours, won = _hours_and_wins(store, since, until)
-    return _Org(since, until, touches, reps, top, effects, hours, won)
+    by_rep: dict[str, list[Touch]] = defaultdict(list)
+    for t in touches:
+        by_rep[t.rep_id].append(t)
+    return _Org(since, until, touches, reps, top, effects, hours, won, dict(by_rep))
 
 
 def _card(org: _Org, rep_id: str) -> Scorecard:
     name, team_id, team_name = org.reps[rep_id]
     # A rep without a team is compared with the other reps without one.
     teammates = {r for r, (_, team, _) in org.reps.items() if team == team_id}
-    mine = [t for t in org.touches if t.rep_id == rep_id]
-    team = [t for t in org.touches if t.rep_id in teammates]
-    best = [t for t in org.touches if t.rep_id in org.top]
+    mine, team, best = org.of({rep_id}), org.of(teammates), org.of(org.top)
     return Scorecard(
         rep_id,
         name,
@@ -324,9 +330,9 @@ def _card(org: _Org, rep_id: str) -> Scorecard:
         org.until,
         rep_id in org.top,
         len(org.top),
-        _result(org.touches, {rep_id}, org.hours, org.won),
-        _result(org.touches, teammates, org.hours, org.won),
-        _result(org.touches, org.top, org.hours, org.won),
+        _result(mine, {rep_id}, org.hours, org.won),
+        _result(team, teammates, org.hours, org.won),
+        _result(best, org.top, org.hours, org.won),
         _gaps(mine, team, best, org.effects),
     )
 

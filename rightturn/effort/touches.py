@@ -317,7 +317,7 @@ def _outcomes(
 
 def _latest_before(pair: list[Touch], at: datetime) -> Touch | None:
     """The rep's latest touch to the buyer before ``at``, if ``at`` falls in its window."""
-    i = bisect_right([t.at for t in pair], at) - 1
+    i = bisect_right(pair, at, key=lambda t: t.at) - 1
     if i < 0 or at - pair[i].at > _WINDOW:
         return None
     return pair[i]
