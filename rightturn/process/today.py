@@ -405,12 +405,6 @@ def _named(s: Session, items: list[DayItem]) -> list[DayItem]:
     ]
 
 
-def process_at(s: Session, at: datetime) -> Process:
-    """The process in force at ``at`` (:func:`~rightturn.process.versions.in_force`: the last
-    version applied by then, else the shipped default)."""
-    return in_force(s, at).process()
-
-
 def resolve_rep(store: Store, text: str, scope: Scope | None = None) -> str:
     """The id of the rep ``text`` names: a rep id, else a visible rep's name (any case) when
     only one rep has it. :class:`~rightturn.errors.NotFound` when none does, a
@@ -443,7 +437,7 @@ def guided_day(
     every out-of-scope record is. ``process`` overrides the one in force (tests, what-ifs)."""
     with store.session() as s:
         queries.get_rep(s, scope, rep_id)
-        ctx = day_context(s, rep_id, day, process or process_at(s, as_of_datetime(day)))
+        ctx = day_context(s, rep_id, day, process or in_force(s, as_of_datetime(day)).process())
         sequences = prospect_sequences(s, ctx.own, as_of=ctx.end, rep_id=rep_id)
         decided = latest_dispositions(s, rep_id, ctx.end)
         held = _held(decided, day)
